@@ -46,7 +46,9 @@ class ServiceSettings(BaseSettings):
         default=False, validation_alias=AliasChoices("KAFKA_IDEMPOTENCE", "kafka_idempotence")
     )
     kafka_fetch_max_wait_ms: int = Field(
-        default=20, ge=1, le=1000,
+        default=20,
+        ge=1,
+        le=1000,
         validation_alias=AliasChoices("KAFKA_FETCH_MAX_WAIT_MS", "kafka_fetch_max_wait_ms"),
     )
     mongodb_url: SecretStr | None = Field(
@@ -81,8 +83,7 @@ class ServiceSettings(BaseSettings):
                 INSECURE_SECRET_PREFIX
             ):
                 raise ValueError(
-                    f"{name} uses the development default; set a real secret for "
-                    f"{self.environment}"
+                    f"{name} uses the development default; set a real secret for {self.environment}"
                 )
         return self
 

@@ -1,0 +1,29 @@
+"""Who is calling: the facts an access token proves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROLES = frozenset(
+    {"resident", "family", "carer", "professional", "oncall", "council_admin", "platform_admin"}
+)
+# Council staff: people who work for the council rather than people it cares for.
+STAFF_ROLES = frozenset({"professional", "oncall", "council_admin"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    tenant_id: str
+    tenant_slug: str
+    roles: frozenset[str]
+    session_id: str | None = None
+    expires_at: float = 0.0
+    token_id: str | None = None
+
+    def has_any(self, *roles: str) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.has_any(*STAFF_ROLES)
