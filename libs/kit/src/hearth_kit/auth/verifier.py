@@ -21,7 +21,8 @@ from hearth_kit.auth.principal import ROLES, Principal
 
 ACCESS_TOKEN_AUDIENCE = "hearth"
 _ALGORITHMS = ["EdDSA"]
-_MIN_REFRESH_INTERVAL = 5.0
+# Unknown key ids (a rotation, or garbage) refresh the JWKS at most once a second.
+_MIN_REFRESH_INTERVAL = 1.0
 
 
 class TokenError(Exception):
@@ -131,7 +132,12 @@ class TokenVerifier:
             return key
         async with self._refresh_lock:
             key = self._keys.get(kid)
-            if key is None and self._clock() - self._last_refresh >= _MIN_REFRESH_INTERVAL:
+            if key is None:
+                # Callers with unknown key ids wait for the next allowed refresh rather than
+                # fail: a freshly rotated key is served, a forged kid costs only its sender.
+                wait = _MIN_REFRESH_INTERVAL - (self._clock() - self._last_refresh)
+                if wait > 0:
+                    await asyncio.sleep(min(wait, _MIN_REFRESH_INTERVAL))
                 await self.refresh_keys()
                 key = self._keys.get(kid)
         if key is None:

@@ -6,10 +6,13 @@ import re
 import time
 import uuid
 
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hearth_kit.logging import log_context
+from hearth_kit.tracing import extract_context
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
@@ -59,9 +62,24 @@ class RequestContextMiddleware:
                 message = {**message, "headers": headers}
             await send(message)
 
+        headers = {
+            k.decode("latin-1"): v.decode("latin-1")
+            for k, v in scope.get("headers", [])
+            if k in (b"traceparent", b"tracestate")
+        }
+        tracer = trace.get_tracer("hearth.http")
         try:
-            with log_context(request_id=request_id):
+            with (
+                tracer.start_as_current_span(
+                    f"{scope.get('method', 'GET')} {scope.get('path', '')}",
+                    context=extract_context(headers),
+                    kind=SpanKind.SERVER,
+                ) as span,
+                log_context(request_id=request_id),
+            ):
                 await self.app(scope, receive, send_with_id)
+                span.set_attribute("http.route", _route_template(scope))
+                span.set_attribute("http.response.status_code", status)
         finally:
             route = _route_template(scope)
             method = scope.get("method", "GET")

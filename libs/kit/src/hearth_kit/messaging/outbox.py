@@ -1,0 +1,338 @@
+"""The transactional outbox: events are stored with the state change, then relayed.
+
+A repository saves an aggregate and its new events in one atomic write
+(`collection.save(doc, expected_version=..., events=[outbox_entry(...)])`). The
+`OutboxRelay` claims aggregates with pending events (a lease, so replicas never publish
+the same events at once), publishes each event to its topic keyed by tenant and subject,
+and only then acknowledges them. A relay that dies between publishing and acknowledging
+loses its lease and another one publishes again: consumers' inboxes absorb the duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+from hearth_contracts import Envelope, EventData, new_envelope, topic_for
+from opentelemetry import context as otel_context
+from prometheus_client import CollectorRegistry
+from pydantic import ValidationError
+
+from hearth_kit.messaging import headers as h
+from hearth_kit.messaging.metrics import relay_metrics
+from hearth_kit.settings import ServiceSettings
+from hearth_kit.store.port import Collection, Document
+from hearth_kit.tracing import current_trace_headers, extract_context
+
+logger = logging.getLogger("hearth.outbox")
+
+_TRACE_HEADERS = ("traceparent", "tracestate")
+
+
+def outbox_entry(
+    data: EventData,
+    *,
+    tenant_id: str,
+    subject: str,
+    producer: str,
+    trace: Mapping[str, str] | None = None,
+    occurred_at: datetime | None = None,
+) -> dict[str, Any]:
+    """One event as it is stored in an aggregate's outbox: the JSON form of its envelope.
+
+    Without `trace`, the current OpenTelemetry context (if any) is recorded, so the trace
+    of the request that caused the event continues through Kafka to its consumers.
+    """
+    envelope = new_envelope(
+        data,
+        tenant_id=tenant_id,
+        subject=subject,
+        producer=producer,
+        occurred_at=occurred_at,
+        trace=dict(trace) if trace is not None else current_trace_headers(),
+    )
+    return envelope.model_dump(mode="json")
+
+
+def event_headers(envelope: Envelope) -> dict[str, str]:
+    """Kafka headers of an event: ids for routing and logs, and its trace context."""
+    result = {
+        h.CONTENT_TYPE: h.JSON,
+        h.EVENT_ID: str(envelope.event_id),
+        h.EVENT_TYPE: envelope.type,
+        h.TENANT_ID: envelope.tenant_id,
+    }
+    for name in _TRACE_HEADERS:
+        if name in envelope.trace:
+            result[name] = envelope.trace[name]
+    return result
+
+
+async def publish_envelope(broker: KafkaBroker, envelope: Envelope, *, topic: str) -> None:
+    """Publish one event and wait for the broker's acknowledgement.
+
+    The publish span is a child of the trace recorded in the envelope, so a request, the
+    event it caused and the handlers of that event form one trace.
+    """
+    token = otel_context.attach(extract_context(envelope.trace)) if envelope.trace else None
+    try:
+        await broker.publish(
+            envelope.model_dump_json().encode(),
+            topic=topic,
+            key=envelope.partition_key,
+            headers=event_headers(envelope),
+        )
+    finally:
+        if token is not None:
+            otel_context.detach(token)
+
+
+@dataclass(frozen=True)
+class RelayRound:
+    """What one relay round did."""
+
+    claimed: int  # aggregates claimed
+    published: int  # events published and acknowledged
+    failed: int  # aggregates left for a retry after their lease
+
+
+def default_owner(service_name: str) -> str:
+    """A relay owner name unique to this process: service, host, pid, random suffix."""
+    return f"{service_name}@{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class OutboxRelay:
+    """Publishes the outbox events of `collections` and acknowledges them.
+
+    Wakes as soon as the store reports a write with events (`store.on_outbox`, when the
+    adapter has it), else polls every `poll_seconds`. Events of one aggregate go out in
+    order; aggregates go out concurrently. A failed publish is never dropped: the
+    aggregate keeps its lease until it expires, then it is claimed and published again,
+    and the relay backs off while failures continue. Start it after the broker is
+    connected; `stop()` lets the batch in flight finish.
+    """
+
+    def __init__(
+        self,
+        collections: Sequence[Collection],
+        broker: KafkaBroker,
+        *,
+        owner: str,
+        registry: CollectorRegistry,
+        store: object | None = None,
+        lease_seconds: float = 10.0,
+        poll_seconds: float = 0.2,
+        batch_size: int = 100,
+        max_backoff_seconds: float = 5.0,
+    ) -> None:
+        if not collections:
+            raise ValueError("an outbox relay needs at least one collection")
+        if lease_seconds <= 0 or poll_seconds <= 0 or batch_size < 1:
+            raise ValueError("lease_seconds and poll_seconds must be > 0, batch_size >= 1")
+        self.owner = owner
+        self._collections = list(collections)
+        self._broker = broker
+        self._store = store
+        self._lease = lease_seconds
+        self._poll = poll_seconds
+        self._batch = batch_size
+        self._max_backoff = max_backoff_seconds
+        self._metrics = relay_metrics(registry)
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._listening = False
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: ServiceSettings,
+        collections: Sequence[Collection],
+        broker: KafkaBroker,
+        *,
+        registry: CollectorRegistry,
+        store: object | None = None,
+    ) -> OutboxRelay:
+        return cls(
+            collections,
+            broker,
+            owner=default_owner(settings.service_name),
+            registry=registry,
+            store=store,
+            lease_seconds=settings.outbox_lease_seconds,
+            poll_seconds=settings.outbox_poll_seconds,
+        )
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    # ---- lifecycle ----------------------------------------------------------------------
+    async def start(self) -> None:
+        if self.running:
+            return
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        if not self._listening:
+            register: Callable[[Callable[[], None]], None] | None = getattr(
+                self._store, "on_outbox", None
+            )
+            if register is not None:
+                register(self.wake)
+                self._listening = True
+        self._task = asyncio.create_task(self._run(), name=f"outbox-relay:{self.owner}")
+
+    async def stop(self, timeout: float | None = None) -> None:
+        """Stop after the batch in flight is published and acknowledged (or `timeout`,
+        by default the lease, has passed: what is left is republished after its lease)."""
+        task = self._task
+        if task is None:
+            return
+        self._stop.set()
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout or self._lease)
+        except TimeoutError:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        finally:
+            self._task = None
+            self._loop = None
+
+    def wake(self) -> None:
+        """Ask for a round now (the store calls this after a write with events)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._wake.set()
+        else:
+            loop.call_soon_threadsafe(self._wake.set)
+
+    # ---- the loop -----------------------------------------------------------------------
+    async def _run(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                result = await self.run_once()
+            except Exception:
+                logger.exception("outbox relay round failed; retrying")
+                result = RelayRound(claimed=0, published=0, failed=1)
+            if result.failed:
+                failures += 1
+                delay = min(self._poll * 2**failures, self._max_backoff)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay)
+                continue
+            failures = 0
+            if result.claimed >= self._batch:
+                continue  # more are probably waiting
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._poll)
+
+    async def run_once(self) -> RelayRound:
+        """One round: claim aggregates with pending events, publish, acknowledge."""
+        now = time.time()
+        claimed: list[tuple[Collection, Document]] = []
+        for collection in self._collections:
+            docs = await collection.claim_outbox(
+                now=now, owner=self.owner, lease_seconds=self._lease, limit=self._batch
+            )
+            claimed.extend((collection, doc) for doc in docs)
+        if not claimed:
+            self._metrics.lag.set(0)
+            return RelayRound(claimed=0, published=0, failed=0)
+        self._metrics.lag.set(_oldest_age(claimed, now))
+        # Stop publishing well before the lease ends, so no other relay retakes an
+        # aggregate this one is still publishing.
+        deadline = time.monotonic() + self._lease * 0.8
+        results = await asyncio.gather(
+            *(self._relay_one(collection, doc, deadline) for collection, doc in claimed)
+        )
+        return RelayRound(
+            claimed=len(claimed),
+            published=sum(published for published, _ in results),
+            failed=sum(1 for _, ok in results if not ok),
+        )
+
+    async def _relay_one(
+        self, collection: Collection, doc: Document, deadline: float
+    ) -> tuple[int, bool]:
+        """Publish one aggregate's events in order; acknowledge them if all went out."""
+        published: list[str] = []
+        for entry in doc.get("outbox") or []:
+            try:
+                envelope = Envelope.model_validate(entry)
+                topic = topic_for(envelope.type)
+            except (ValidationError, KeyError) as exc:
+                # A bug in the producer, not a transient failure: keep it and say so loudly.
+                self._metrics.publish_errors.labels(topic="invalid").inc()
+                logger.error(
+                    "outbox entry of %s/%s cannot be published and is kept: %s",
+                    collection.spec.name, doc.get("id"), exc,
+                    extra={"tenant_id": doc.get("tenant_id"), "event_id": _event_id(entry)},
+                )
+                return 0, False
+            remaining = deadline - time.monotonic()
+            try:
+                if remaining <= 0:
+                    raise TimeoutError("relay lease nearly over")
+                await asyncio.wait_for(
+                    publish_envelope(self._broker, envelope, topic=topic), remaining
+                )
+            except Exception as exc:
+                self._metrics.publish_errors.labels(topic=topic).inc()
+                logger.warning(
+                    "publishing %s to %s failed (%s: %s); retrying after the lease",
+                    envelope.event_id, topic, type(exc).__name__, exc,
+                    extra={"tenant_id": envelope.tenant_id, "event_id": str(envelope.event_id)},
+                )
+                return 0, False
+            self._metrics.published.labels(topic=topic).inc()
+            published.append(str(envelope.event_id))
+        try:
+            await collection.ack_outbox(doc["tenant_id"], doc["id"], published)
+        except Exception:
+            logger.exception(
+                "acknowledging %d events of %s/%s failed; they will be published again",
+                len(published), collection.spec.name, doc.get("id"),
+            )
+            return len(published), False
+        return len(published), True
+
+
+def _event_id(entry: Any) -> str | None:
+    return str(entry.get("event_id")) if isinstance(entry, dict) else None
+
+
+def _oldest_age(claimed: Sequence[tuple[Collection, Document]], now: float) -> float:
+    oldest: float | None = None
+    for _, doc in claimed:
+        for entry in doc.get("outbox") or []:
+            raw = entry.get("occurred_at") if isinstance(entry, dict) else None
+            if not isinstance(raw, str):
+                continue
+            try:
+                at = datetime.fromisoformat(raw).timestamp()
+            except ValueError:
+                continue
+            oldest = at if oldest is None else min(oldest, at)
+    return max(0.0, now - oldest) if oldest is not None else 0.0
