@@ -12,7 +12,13 @@ Role = Literal[
     "resident", "family", "carer", "professional", "oncall", "council_admin", "platform_admin"
 ]
 ROLES: tuple[Role, ...] = (
-    "resident", "family", "carer", "professional", "oncall", "council_admin", "platform_admin",
+    "resident",
+    "family",
+    "carer",
+    "professional",
+    "oncall",
+    "council_admin",
+    "platform_admin",
 )
 Relationship = Literal["family", "carer", "professional", "friend", "neighbour"]
 
@@ -56,7 +62,9 @@ class CircleMemberAdded(EventData):
     resident_id: str
     member_id: str
     relationship: Relationship
-    consent_by: str = Field(description="who gave consent: the resident or the responsible professional")
+    consent_by: str = Field(
+        description="who gave consent: the resident or the responsible professional"
+    )
 
 
 class CircleMemberRemoved(EventData):
