@@ -3,6 +3,9 @@
 Documents are JSON-shaped dicts. Every document has `id`, `tenant_id` and `version`; the
 store owns two more fields: `outbox` (events waiting to be published, written in the same
 atomic write as the state change) and, for timer collections, the lease fields.
+Documents read back carry `id`, `tenant_id`, `version` and `outbox`, plus `lease_owner` and
+`lease_until` only while leased; other values come back in their JSON form (a datetime is
+stored as its string), the same on every adapter.
 
 Two adapters implement it (SQLite, MongoDB); one contract suite tests both.
 """
@@ -10,7 +13,7 @@ Two adapters implement it (SQLite, MongoDB); one contract suite tests both.
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -50,7 +53,12 @@ FieldType = Literal["str", "int", "float", "bool"]
 
 @dataclass(frozen=True)
 class Index:
-    """A declared index. Tenant-scoped indexes put `tenant_id` first automatically."""
+    """A declared index. Tenant-scoped indexes put `tenant_id` first automatically.
+
+    A unique index constrains documents that have every field of the key; documents that
+    leave a field out are not constrained (leave the field out rather than storing null:
+    MongoDB counts an explicit null as a value).
+    """
 
     fields: tuple[str, ...]
     unique: bool = False
@@ -220,3 +228,17 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def describe(self) -> str:
         """Where this store lives, for start-up messages (no secrets)."""
+
+    # ---- outbox wake-ups (in this process) ----------------------------------------------
+    def on_outbox(self, listener: Callable[[], None]) -> None:
+        """Call `listener` (from the event loop) whenever this process adds events to an
+        outbox, so a relay can publish at once instead of on its next poll."""
+        self._outbox_listeners().append(listener)
+
+    def notify_outbox(self) -> None:
+        for listener in self._outbox_listeners():
+            listener()
+
+    def _outbox_listeners(self) -> list[Callable[[], None]]:
+        listeners: list[Callable[[], None]] = vars(self).setdefault("_outbox_wakeups", [])
+        return listeners
