@@ -1,0 +1,1 @@
+"""Hearth identity service: councils, users, roles, circles of support, sign-in."""

@@ -1,0 +1,1 @@
+"""Identity's HTTP entrypoints: thin routes over the handlers."""

@@ -1,0 +1,1 @@
+"""Identity's handlers: plain async functions, command first, dependencies keyword-only."""
