@@ -26,6 +26,4 @@ ERROR_MAX_CHARS = 2000
 
 def decode_headers(raw: Iterable[tuple[str, bytes | None]] | None) -> dict[str, str]:
     """Kafka record headers as text; undecodable bytes are replaced, never fatal."""
-    return {
-        name: (value or b"").decode("utf-8", errors="replace") for name, value in (raw or ())
-    }
+    return {name: (value or b"").decode("utf-8", errors="replace") for name, value in (raw or ())}

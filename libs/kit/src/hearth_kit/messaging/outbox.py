@@ -18,16 +18,16 @@ import socket
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from faststream.kafka import KafkaBroker
-from hearth_contracts import Envelope, EventData, new_envelope, topic_for
 from opentelemetry import context as otel_context
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
+from hearth_contracts import Envelope, EventData, new_envelope, topic_for
 from hearth_kit.messaging import headers as h
 from hearth_kit.messaging.metrics import relay_metrics
 from hearth_kit.settings import ServiceSettings
@@ -61,7 +61,8 @@ def outbox_entry(
         occurred_at=occurred_at,
         trace=dict(trace) if trace is not None else current_trace_headers(),
     )
-    return envelope.model_dump(mode="json")
+    entry: dict[str, Any] = envelope.model_dump(mode="json")
+    return entry
 
 
 def event_headers(envelope: Envelope) -> dict[str, str]:
@@ -78,23 +79,35 @@ def event_headers(envelope: Envelope) -> dict[str, str]:
     return result
 
 
-async def publish_envelope(broker: KafkaBroker, envelope: Envelope, *, topic: str) -> None:
-    """Publish one event and wait for the broker's acknowledgement.
+async def enqueue_envelope(
+    broker: KafkaBroker, envelope: Envelope, *, topic: str
+) -> asyncio.Future[Any] | None:
+    """Hand one event to the producer without waiting for the broker's acknowledgement.
 
-    The publish span is a child of the trace recorded in the envelope, so a request, the
-    event it caused and the handlers of that event form one trace.
+    Returns the delivery future (None if the broker confirmed at once, as the in-memory
+    test broker does). The publish span is a child of the trace recorded in the envelope,
+    so a request, the event it caused and the handlers of that event form one trace.
     """
     token = otel_context.attach(extract_context(envelope.trace)) if envelope.trace else None
     try:
-        await broker.publish(
+        result = await broker.publish(
             envelope.model_dump_json().encode(),
             topic=topic,
             key=envelope.partition_key,
             headers=event_headers(envelope),
+            no_confirm=True,
         )
     finally:
         if token is not None:
             otel_context.detach(token)
+    return result if isinstance(result, asyncio.Future) else None
+
+
+async def publish_envelope(broker: KafkaBroker, envelope: Envelope, *, topic: str) -> None:
+    """Publish one event and wait for the broker's acknowledgement."""
+    delivery = await enqueue_envelope(broker, envelope, topic=topic)
+    if delivery is not None:
+        await delivery
 
 
 @dataclass(frozen=True)
@@ -102,8 +115,8 @@ class RelayRound:
     """What one relay round did."""
 
     claimed: int  # aggregates claimed
-    published: int  # events published and acknowledged
-    failed: int  # aggregates left for a retry after their lease
+    published: int  # events the broker acknowledged
+    failed: int  # aggregates left (not acknowledged) for a retry after their lease
 
 
 def default_owner(service_name: str) -> str:
@@ -115,11 +128,13 @@ class OutboxRelay:
     """Publishes the outbox events of `collections` and acknowledges them.
 
     Wakes as soon as the store reports a write with events (`store.on_outbox`, when the
-    adapter has it), else polls every `poll_seconds`. Events of one aggregate go out in
-    order; aggregates go out concurrently. A failed publish is never dropped: the
-    aggregate keeps its lease until it expires, then it is claimed and published again,
-    and the relay backs off while failures continue. Start it after the broker is
-    connected; `stop()` lets the batch in flight finish.
+    adapter has it), else polls every `poll_seconds`. Each round hands the claimed events
+    to the producer in order (events of one aggregate share a key, hence a partition, and
+    the producer keeps a partition's order), waits for the broker to acknowledge them,
+    and acknowledges in the outbox each aggregate whose events all went out. A failed
+    publish is never dropped: the aggregate keeps its lease until it expires, then it is
+    claimed and published again, and the relay backs off while failures continue. Start
+    it after the broker is connected; `stop()` lets the round in flight finish.
     """
 
     def __init__(
@@ -194,16 +209,16 @@ class OutboxRelay:
                 self._listening = True
         self._task = asyncio.create_task(self._run(), name=f"outbox-relay:{self.owner}")
 
-    async def stop(self, timeout: float | None = None) -> None:
-        """Stop after the batch in flight is published and acknowledged (or `timeout`,
-        by default the lease, has passed: what is left is republished after its lease)."""
+    async def stop(self, grace_seconds: float | None = None) -> None:
+        """Stop after the batch in flight is published and acknowledged (or after
+        `grace_seconds`, by default the lease: what is left is republished later)."""
         task = self._task
         if task is None:
             return
         self._stop.set()
         self._wake.set()
         try:
-            await asyncio.wait_for(asyncio.shield(task), timeout or self._lease)
+            await asyncio.wait_for(asyncio.shield(task), grace_seconds or self._lease)
         except TimeoutError:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -261,23 +276,40 @@ class OutboxRelay:
             self._metrics.lag.set(0)
             return RelayRound(claimed=0, published=0, failed=0)
         self._metrics.lag.set(_oldest_age(claimed, now))
-        # Stop publishing well before the lease ends, so no other relay retakes an
-        # aggregate this one is still publishing.
+        # Stop waiting well before the lease ends, so no other relay retakes an aggregate
+        # while this one may still be publishing it.
         deadline = time.monotonic() + self._lease * 0.8
-        results = await asyncio.gather(
-            *(self._relay_one(collection, doc, deadline) for collection, doc in claimed)
-        )
-        return RelayRound(
-            claimed=len(claimed),
-            published=sum(published for published, _ in results),
-            failed=sum(1 for _, ok in results if not ok),
-        )
 
-    async def _relay_one(
-        self, collection: Collection, doc: Document, deadline: float
-    ) -> tuple[int, bool]:
-        """Publish one aggregate's events in order; acknowledge them if all went out."""
-        published: list[str] = []
+        # Hand every event to the producer first (one after another: the producer batches
+        # them and keeps the order of each partition), then wait for the broker.
+        batch = [await self._enqueue(collection, doc, deadline) for collection, doc in claimed]
+        futures = [d.future for item in batch for d in item.deliveries if d.future is not None]
+        if futures:
+            await asyncio.wait(futures, timeout=max(0.0, deadline - time.monotonic()))
+
+        published = failed = 0
+        for item in batch:
+            delivered, complete = self._confirmed(item)
+            published += delivered
+            if not complete:
+                failed += 1
+                continue
+            event_ids = [d.event_id for d in item.deliveries]
+            try:
+                await item.collection.ack_outbox(item.doc["tenant_id"], item.doc["id"], event_ids)
+            except Exception:
+                logger.exception(
+                    "acknowledging %d events of %s/%s failed; they will be published again",
+                    len(event_ids),
+                    item.collection.spec.name,
+                    item.doc.get("id"),
+                )
+                failed += 1
+        return RelayRound(claimed=len(claimed), published=published, failed=failed)
+
+    async def _enqueue(self, collection: Collection, doc: Document, deadline: float) -> _Claimed:
+        """Hand one aggregate's events to the producer in order, stopping at a failure."""
+        item = _Claimed(collection, doc)
         for entry in doc.get("outbox") or []:
             try:
                 envelope = Envelope.model_validate(entry)
@@ -287,36 +319,92 @@ class OutboxRelay:
                 self._metrics.publish_errors.labels(topic="invalid").inc()
                 logger.error(
                     "outbox entry of %s/%s cannot be published and is kept: %s",
-                    collection.spec.name, doc.get("id"), exc,
-                    extra={"tenant_id": doc.get("tenant_id"), "event_id": _event_id(entry)},
+                    collection.spec.name,
+                    doc.get("id"),
+                    exc,
+                    extra=_log_fields(doc.get("tenant_id"), _event_id(entry)),
                 )
-                return 0, False
-            remaining = deadline - time.monotonic()
+                item.complete = False
+                break
             try:
+                # The producer waits here when it cannot reach the broker: not past the lease.
+                remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise TimeoutError("relay lease nearly over")
-                await asyncio.wait_for(
-                    publish_envelope(self._broker, envelope, topic=topic), remaining
+                    raise TimeoutError("the relay lease is nearly over")
+                future = await asyncio.wait_for(
+                    enqueue_envelope(self._broker, envelope, topic=topic), remaining
                 )
             except Exception as exc:
-                self._metrics.publish_errors.labels(topic=topic).inc()
-                logger.warning(
-                    "publishing %s to %s failed (%s: %s); retrying after the lease",
-                    envelope.event_id, topic, type(exc).__name__, exc,
-                    extra={"tenant_id": envelope.tenant_id, "event_id": str(envelope.event_id)},
-                )
-                return 0, False
-            self._metrics.published.labels(topic=topic).inc()
-            published.append(str(envelope.event_id))
-        try:
-            await collection.ack_outbox(doc["tenant_id"], doc["id"], published)
-        except Exception:
-            logger.exception(
-                "acknowledging %d events of %s/%s failed; they will be published again",
-                len(published), collection.spec.name, doc.get("id"),
-            )
-            return len(published), False
-        return len(published), True
+                self._publish_failed(topic, envelope, exc)
+                item.complete = False
+                break
+            if future is not None:
+                future.add_done_callback(_retrieve)
+            item.deliveries.append(_Delivery(topic, envelope, future))
+        return item
+
+    def _confirmed(self, item: _Claimed) -> tuple[int, bool]:
+        """(events the broker acknowledged, whether all of the aggregate's did)."""
+        ok = item.complete
+        delivered = 0
+        for delivery in item.deliveries:
+            future = delivery.future
+            if future is None or (
+                future.done() and not future.cancelled() and future.exception() is None
+            ):
+                self._metrics.published.labels(topic=delivery.topic).inc()
+                delivered += 1
+                continue
+            error: BaseException
+            if not future.done():
+                error = TimeoutError("no acknowledgement before the relay lease ends")
+            elif future.cancelled():
+                error = asyncio.CancelledError()
+            else:
+                error = future.exception() or RuntimeError("unknown")
+            self._publish_failed(delivery.topic, delivery.envelope, error)
+            ok = False
+        return delivered, ok
+
+    def _publish_failed(self, topic: str, envelope: Envelope, exc: BaseException) -> None:
+        self._metrics.publish_errors.labels(topic=topic).inc()
+        logger.warning(
+            "publishing %s to %s failed (%s: %s); retrying after the lease",
+            envelope.event_id,
+            topic,
+            type(exc).__name__,
+            exc,
+            extra=_log_fields(envelope.tenant_id, str(envelope.event_id)),
+        )
+
+
+@dataclass
+class _Delivery:
+    topic: str
+    envelope: Envelope
+    future: asyncio.Future[Any] | None
+
+    @property
+    def event_id(self) -> str:
+        return str(self.envelope.event_id)
+
+
+@dataclass
+class _Claimed:
+    collection: Collection
+    doc: Document
+    deliveries: list[_Delivery] = field(default_factory=list)
+    complete: bool = True  # False if an event could not even be handed to the producer
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark a delivery's failure as seen (it is reported when the round inspects it)."""
+    if not future.cancelled():
+        future.exception()
+
+
+def _log_fields(tenant_id: Any, event_id: str | None) -> dict[str, Any]:
+    return {"fields": {"tenant_id": tenant_id, "event_id": event_id}}
 
 
 def _event_id(entry: Any) -> str | None:

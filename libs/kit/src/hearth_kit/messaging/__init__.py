@@ -1,0 +1,39 @@
+"""Hearth's event path: the broker, the transactional outbox relay, and the consumer with
+its inbox, retries and dead letters."""
+
+from hearth_kit.messaging.broker import make_broker, subscriber_options
+from hearth_kit.messaging.consumer import (
+    INBOX_TTL_SECONDS,
+    EventConsumer,
+    Handler,
+    InvalidEvent,
+    PermanentError,
+    inbox_spec,
+)
+from hearth_kit.messaging.outbox import (
+    OutboxRelay,
+    RelayRound,
+    default_owner,
+    enqueue_envelope,
+    event_headers,
+    outbox_entry,
+    publish_envelope,
+)
+
+__all__ = [
+    "INBOX_TTL_SECONDS",
+    "EventConsumer",
+    "Handler",
+    "InvalidEvent",
+    "OutboxRelay",
+    "PermanentError",
+    "RelayRound",
+    "default_owner",
+    "enqueue_envelope",
+    "event_headers",
+    "inbox_spec",
+    "make_broker",
+    "outbox_entry",
+    "publish_envelope",
+    "subscriber_options",
+]
