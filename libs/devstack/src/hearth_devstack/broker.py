@@ -76,8 +76,8 @@ def start_embedded_broker(
 ) -> EmbeddedBroker:
     port = port or free_port()
     url = f"tcp://127.0.0.1:{port}"
-    out = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
-    process = subprocess.Popen(
+    out = open(log_path, "ab") if log_path else subprocess.DEVNULL
+    process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
         [str(broker_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url],
         stdout=out,
         stderr=subprocess.STDOUT,

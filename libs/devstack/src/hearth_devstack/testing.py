@@ -1,0 +1,51 @@
+"""Starting a stack for tests and benchmarks, failing loudly with the logs when it cannot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from hearth_devstack.stack import Stack, StackError, StackEvent
+
+E2E_SERVICES: tuple[str, ...] = ("identity", "gateway")
+# Every test signs in from 127.0.0.1: the gateway's per-address sign-in limit (a few per
+# minute in production) would make a test suite wait. Tests of that limit set their own.
+TEST_SERVICE_ENV: dict[str, dict[str, str]] = {
+    "gateway": {"GATEWAY_LOGIN_RATE": "100", "GATEWAY_LOGIN_BURST": "1000"},
+}
+
+
+class StackStartError(RuntimeError):
+    """The test stack did not start; the message carries the failing process's log tail."""
+
+
+def describe_events(events: Sequence[StackEvent]) -> str:
+    return "\n".join(f"- {e.kind}: {e.message}\n{e.log_tail}" for e in events)
+
+
+@contextmanager
+def running_stack(
+    data_dir: Path,
+    services: Sequence[str] | None = E2E_SERVICES,
+    **options: Any,
+) -> Iterator[Stack]:
+    """A started `Stack` on free ports in `data_dir`, stopped on exit.
+
+    `services=None` starts every installed service. Options are `Stack`'s keyword
+    arguments; the gateway's sign-in rate limit is raised (TEST_SERVICE_ENV). Raises
+    StackStartError (with the log tail) if any process fails to start.
+    """
+    service_env = {name: dict(env) for name, env in TEST_SERVICE_ENV.items()}
+    for name, env in dict(options.pop("service_env", None) or {}).items():
+        service_env.setdefault(name, {}).update(env)
+    try:
+        stack = Stack(data_dir, services, service_env=service_env, **options)
+        stack.start()
+    except StackError as exc:
+        raise StackStartError(f"the Hearth stack did not start:\n{exc}") from exc
+    try:
+        yield stack
+    finally:
+        stack.stop()
