@@ -1,0 +1,1 @@
+"""The gateway's pure rules: routing, rate limits, cross-origin policy, hop headers, OpenAPI."""
