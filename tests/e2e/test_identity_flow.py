@@ -128,7 +128,7 @@ def test_tokens_the_gateway_refuses(http: httpx.Client, demo: SeedResult) -> Non
 
 def test_logout_everywhere_ends_every_refresh_token(http: httpx.Client, demo: SeedResult) -> None:
     council = new_council(http, demo, "logout")
-    person = council.add("carer") if False else council.add("professional")
+    person = council.add("professional")
     second = council.sign_in(person.email)
     out = http.post(
         "/v1/auth/logout", json={"refresh_token": person.refresh_token, "everywhere": True}

@@ -4,6 +4,7 @@ replicas of a service on one store."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import time
@@ -158,7 +159,7 @@ def test_two_replicas_on_one_store_lose_no_change_and_publish_each_event_once(
     # previous one ended, and the stored role is where the chain ends.
     chain = sorted(changes, key=lambda e: e["occurred_at"])
     assert chain[0]["data"]["old_role"] == "oncall"
-    for before, after in zip(chain, chain[1:], strict=False):
+    for before, after in itertools.pairwise(chain):
         assert after["data"]["old_role"] == before["data"]["new_role"]
     final = http.get(f"/v1/users/{target}", headers=council.admin.auth).json()["role"]
     assert final == chain[-1]["data"]["new_role"]

@@ -71,7 +71,7 @@ def test_another_council_cannot_reach_anything(
 def test_lists_only_ever_show_the_callers_council(
     http: httpx.Client, councils: tuple[Council, Council], people: dict[str, Person]
 ) -> None:
-    a, b = councils
+    a, _b = councils
     listed = http.get("/v1/users", headers=people["b_admin"].auth)
     assert listed.status_code == 200
     ids = {u["id"] for u in listed.json()["items"]}
