@@ -198,17 +198,18 @@ async def test_failed_publish_keeps_the_events_and_the_lease(
     await save_with_events(things, "t1", ping("res-1"), ping("res-1", note="second"))
     failing = FailingBroker()
 
-    result = await relay_for(things, failing, registry, lease_seconds=0.3).run_once()
+    # A lease long enough that a loaded machine cannot expire it mid-round.
+    result = await relay_for(things, failing, registry, lease_seconds=2.0).run_once()
 
     assert (result.claimed, result.published, result.failed) == (1, 0, 1)
     assert failing.attempts == 1  # stops at the first failure: order is kept
     assert len(await pending(things, "t1")) == 2
     assert metric(registry, "hearth_outbox_publish_errors_total", topic="kit.test.pinged") == 1
     # Another relay cannot take it while the lease lasts ...
-    other = relay_for(things, broker, registry, owner="relay-2", lease_seconds=0.3)
+    other = relay_for(things, broker, registry, owner="relay-2", lease_seconds=2.0)
     assert (await other.run_once()).claimed == 0
     # ... and publishes everything once it has expired.
-    await asyncio.sleep(0.35)
+    await asyncio.sleep(2.05)
     assert (await other.run_once()).published == 2
     assert [r.envelope.data["note"] for r in received] == ["", "second"]
     assert await pending(things, "t1") == []
