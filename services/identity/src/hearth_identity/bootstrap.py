@@ -28,7 +28,6 @@ from hearth_identity.domain import (
     SessionPolicy,
 )
 from hearth_identity.entrypoints import http_auth, http_circles, http_users
-from hearth_identity.entrypoints.common import BodyLimit, install_domain_errors
 from hearth_identity.handlers.context import IdentityDeps
 from hearth_identity.handlers.tenants import ensure_platform
 from hearth_identity.settings import IdentitySettings
@@ -165,8 +164,6 @@ def create_app(
         readiness=runtime.readiness(),
     )
     app.state.runtime = runtime
-    install_domain_errors(app)
-    app.add_middleware(BodyLimit)
     for router in (http_auth.router, http_circles.router, http_users.router):
         app.include_router(router)
     return app

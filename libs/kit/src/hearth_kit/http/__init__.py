@@ -3,6 +3,7 @@
 from hearth_kit.http.app import ReadinessCheck, create_app
 from hearth_kit.http.errors import ApiError, error_body
 from hearth_kit.http.security import current_principal, require_roles
+from hearth_kit.http.views import id_path, iso
 
 __all__ = [
     "ApiError",
@@ -10,5 +11,7 @@ __all__ = [
     "create_app",
     "current_principal",
     "error_body",
+    "id_path",
+    "iso",
     "require_roles",
 ]

@@ -12,12 +12,14 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from hearth_kit.http.errors import error_body, install_error_handlers
-from hearth_kit.http.middleware import HttpMetrics, RequestContextMiddleware
+from hearth_kit.http.middleware import BodyLimit, HttpMetrics, RequestContextMiddleware
 from hearth_kit.settings import ServiceSettings
 
 ReadinessCheck = tuple[str, Callable[[], Awaitable[object]]]
 Lifespan = Callable[[FastAPI], contextlib.AbstractAsyncContextManager[None]]
 _READINESS_TIMEOUT = 2.0
+# Hearth's requests are small JSON documents; the gateway allows more for streams.
+DEFAULT_MAX_BODY_BYTES = 64 * 1024
 
 
 def create_app(
@@ -28,6 +30,7 @@ def create_app(
     lifespan: Lifespan | None = None,
     readiness: Sequence[ReadinessCheck] = (),
     version: str = "1.0.0",
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     """A FastAPI app with /healthz (alive), /readyz (dependencies reachable) and /metrics.
@@ -48,6 +51,7 @@ def create_app(
     app.state.settings = settings
     app.state.registry = registry
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, limit=max_body_bytes)
     app.add_middleware(
         RequestContextMiddleware, metrics=HttpMetrics(registry, settings.service_name)
     )

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hearth_kit.errors import DomainError
 from hearth_kit.store.cursor import BadCursor
 from hearth_kit.store.port import ConcurrencyConflict, DuplicateKey, NotFound
 
@@ -79,6 +80,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return _response(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        details = [{"field": exc.field, "reason": exc.message}] if exc.field else []
+        return _response(exc.http_status, exc.code, exc.message, details, exc.http_headers())
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

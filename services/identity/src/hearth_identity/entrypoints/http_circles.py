@@ -7,11 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from hearth_identity.commands import CreateInvitation, JoinCircle
-from hearth_identity.entrypoints.common import deps, id_path, iso, user_json
+from hearth_identity.entrypoints.common import deps, iso, user_json
 from hearth_identity.handlers import circles
 from hearth_identity.handlers.context import IdentityDeps
 from hearth_kit.auth import Principal
-from hearth_kit.http import current_principal
+from hearth_kit.http import current_principal, id_path
 
 router = APIRouter(prefix="/v1", tags=["circles"])
 

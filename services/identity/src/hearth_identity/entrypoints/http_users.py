@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Query
 
 from hearth_identity.commands import ChangeRole, CreateTenant, CreateUser
 from hearth_identity.domain import Role
-from hearth_identity.entrypoints.common import deps, id_path, tenant_json, user_json
+from hearth_identity.entrypoints.common import deps, tenant_json, user_json
 from hearth_identity.handlers import tenants, users
 from hearth_identity.handlers.context import IdentityDeps
 from hearth_kit.auth import Principal
-from hearth_kit.http import current_principal, require_roles
+from hearth_kit.http import current_principal, id_path, require_roles
 
 router = APIRouter(prefix="/v1", tags=["users"])
 CREATORS = ("platform_admin", "council_admin", "professional")
