@@ -1,0 +1,1 @@
+"""Adapters: repositories on the store port, identity over HTTP, business metrics."""

@@ -1,0 +1,1 @@
+"""Entrypoints: HTTP routes and event subscribers, thin over the handlers."""
