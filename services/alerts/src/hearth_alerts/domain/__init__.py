@@ -1,0 +1,1 @@
+"""The alerts domain: alerts, rotas, escalation policies, notifications (pure Python)."""

@@ -1,0 +1,1 @@
+"""Alerts handlers: plain async functions, message first, dependencies keyword-only."""

@@ -1,0 +1,149 @@
+"""Who a step tells, and the notifications that tell them (stored before anything is sent)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hearth_alerts.domain.alert import Alert
+from hearth_alerts.domain.circle import Circle
+from hearth_alerts.domain.escalation import Target
+from hearth_alerts.domain.notification import (
+    Message,
+    Notification,
+    NotificationKind,
+    message_text,
+    notification_id,
+)
+from hearth_alerts.domain.rota import Rota
+from hearth_alerts.handlers.context import AlertsDeps
+from hearth_kit.store import DuplicateKey
+
+# Step numbers of notifications that are not escalation steps.
+ALL_CLEAR_STEP = -1
+ASSIGNED_STEP = -2
+
+
+@dataclass
+class Recipients:
+    users: list[str] = field(default_factory=list)
+    # Targets that named nobody (no rota layer of that name, nobody on call, no circle).
+    unfilled: list[str] = field(default_factory=list)
+
+    def add(self, user_id: str) -> None:
+        if user_id not in self.users:
+            self.users.append(user_id)
+
+
+async def resolve_targets(
+    alert: Alert, targets: list[Target], *, deps: AlertsDeps, now: float
+) -> Recipients:
+    found = Recipients()
+    rota: Rota | None = None
+    rota_loaded = False
+    for target in targets:
+        if target.type == "resident":
+            if alert.resident_id:
+                found.add(alert.resident_id)
+            else:
+                found.unfilled.append("resident")
+        elif target.type == "circle":
+            members = await circle_of(alert.tenant_id, alert.resident_id, deps=deps)
+            if not members:
+                found.unfilled.append("circle")
+            for member in members:
+                found.add(member)
+        elif target.type == "user":
+            assert target.user_id is not None
+            found.add(target.user_id)
+        else:
+            if not rota_loaded:
+                loaded = await deps.repos.rotas.get(alert.tenant_id, "rota")
+                rota = loaded.value if loaded else None
+                rota_loaded = True
+            layer = target.layer if target.type == "layer" else (rota.primary() if rota else None)
+            on_call = rota.on_call_in(layer, now) if rota is not None and layer else None
+            if on_call is None:
+                found.unfilled.append(f"layer:{layer}" if layer else "oncall")
+            else:
+                found.add(on_call.user_id)
+    return found
+
+
+async def circle_of(tenant_id: str, resident_id: str | None, *, deps: AlertsDeps) -> list[str]:
+    if not resident_id:
+        return []
+    loaded = await deps.repos.circles.get(tenant_id, resident_id)
+    circle: Circle | None = loaded.value if loaded else None
+    return circle.member_ids() if circle else []
+
+
+@dataclass
+class Created:
+    """Notifications of one step: how many exist (new or stored by an earlier try of
+    the same step), those this call stored (it starts their delivery), and the people
+    with no way to reach them."""
+
+    total: int = 0
+    new: list[Notification] = field(default_factory=list)
+    unreachable: list[str] = field(default_factory=list)
+
+
+async def create_notifications(
+    alert: Alert,
+    users: list[str],
+    *,
+    kind: NotificationKind,
+    step: int,
+    round: int,
+    deps: AlertsDeps,
+    now: float,
+) -> Created:
+    """Store one notification per contact method of each user. The ids are derived from
+    the alert, step and address, so storing the same step twice stores nothing new."""
+    created = Created()
+    text = message_text(kind, alert.source, alert.severity, alert.id)
+    message = Message(
+        alert_id=alert.id,
+        kind=kind,
+        source=alert.source,
+        severity=alert.severity,
+        resident_id=alert.resident_id,
+        step=step,
+        text=text,
+    )
+    for user in users:
+        book = await deps.repos.contacts.get(alert.tenant_id, user)
+        methods = book.value.methods if book else []
+        if not methods:
+            created.unreachable.append(user)
+            continue
+        for method in methods:
+            notification = Notification(
+                id=notification_id(
+                    alert.id, kind, step, round, user, method.channel, method.address
+                ),
+                tenant_id=alert.tenant_id,
+                alert_id=alert.id,
+                kind=kind,
+                step=step,
+                round=round,
+                recipient_id=user,
+                channel=method.channel,
+                address=method.address,
+                secret=method.secret or "",
+                message=message,
+                max_attempts=deps.retry.max_attempts,
+                created_at=now,
+                # The first attempt starts at once; if it never finishes, the timer
+                # retries it when this lease runs out.
+                next_attempt_at=now + deps.attempt_lease_seconds,
+            )
+            created.total += 1
+            try:
+                await deps.repos.notifications.insert(
+                    alert.tenant_id, notification.id, notification
+                )
+            except DuplicateKey:
+                continue
+            created.new.append(notification)
+    return created
