@@ -1,6 +1,6 @@
 """Fixtures for cross-service tests: a real stack of processes on free ports.
 
-`stack` (session): the embedded broker, identity and the gateway as real processes in a
+`stack` (session): the embedded broker and every installed service as real processes in a
 temporary data folder. Tests may kill and restart its processes; each test leaves it
 running (restart what you stop). `demo` (session): the demo council seeded through it.
 Tests that use either are end-to-end tests (marked `e2e` automatically).

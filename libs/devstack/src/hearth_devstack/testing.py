@@ -9,11 +9,20 @@ from typing import Any
 
 from hearth_devstack.stack import Stack, StackError, StackEvent
 
-E2E_SERVICES: tuple[str, ...] = ("identity", "gateway")
-# Every test signs in from 127.0.0.1: the gateway's per-address sign-in limit (a few per
-# minute in production) would make a test suite wait. Tests of that limit set their own.
+# Cross-service tests run every installed service (None); a test may ask for fewer.
+E2E_SERVICES: Sequence[str] | None = None
+# Every test signs in and polls from 127.0.0.1 as a handful of users: the gateway's
+# per-address and per-user limits (sized for real clients) would make a suite wait.
+# Tests of those limits start their own gateway with their own settings.
 TEST_SERVICE_ENV: dict[str, dict[str, str]] = {
-    "gateway": {"GATEWAY_LOGIN_RATE": "100", "GATEWAY_LOGIN_BURST": "1000"},
+    "gateway": {
+        "GATEWAY_LOGIN_RATE": "100",
+        "GATEWAY_LOGIN_BURST": "1000",
+        "GATEWAY_IP_RATE": "2000",
+        "GATEWAY_IP_BURST": "5000",
+        "GATEWAY_USER_RATE": "500",
+        "GATEWAY_USER_BURST": "2000",
+    },
 }
 
 

@@ -1,0 +1,1 @@
+"""Hearth chat service: conversations, real-time delivery, live support, safeguarding."""
