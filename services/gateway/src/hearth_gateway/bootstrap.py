@@ -24,7 +24,7 @@ from hearth_gateway.settings import GatewaySettings
 from hearth_gateway.websocket import WebSocketProxy
 from hearth_kit.auth import HttpJwksSource, TokenError, TokenVerifier
 from hearth_kit.http import create_app
-from hearth_kit.runner import GRACEFUL_SHUTDOWN_SECONDS
+from hearth_kit.runner import server_config as kit_server_config
 
 log = logging.getLogger("hearth.gateway")
 
@@ -116,16 +116,9 @@ def create_gateway_app(
 def server_config(app: GatewayDispatch, settings: GatewaySettings) -> uvicorn.Config:
     """How the gateway is served: uvloop, httptools, and client addresses from the socket
     unless the peer is one of the trusted proxies."""
-    return uvicorn.Config(
+    return kit_server_config(
         app,
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-        lifespan="on",
-        loop="uvloop",
-        http="httptools",
+        settings,
         ws="websockets-sansio",
         proxy_headers=bool(settings.trusted_proxies),
         forwarded_allow_ips=settings.trusted_proxies or None,
