@@ -11,14 +11,13 @@ that did fire is recorded by the schedulers in the same registry
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
 
+from hearth_kit.periodic import PeriodicTask
 from hearth_kit.store.port import Collection
 from hearth_timers.clock import Clock, SystemClock
 from hearth_timers.metrics import timer_metrics
@@ -52,7 +51,12 @@ class TimerAuditor:
         self._clock: Clock = clock or SystemClock()
         self._interval = interval_seconds
         self._tolerance = tolerance_seconds
-        self._task: asyncio.Task[None] | None = None
+        self._rounds = PeriodicTask(
+            "timer-auditor",
+            self.audit_once,
+            interval_seconds=interval_seconds,
+            sleep=self._clock.sleep,
+        )
 
     async def audit_once(self) -> dict[str, OverdueReport]:
         """Measure every collection now and update the gauges; returns what it found."""
@@ -75,20 +79,7 @@ class TimerAuditor:
         return reports
 
     async def start(self) -> None:
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name="timer-auditor")
+        await self._rounds.start()
 
     async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.audit_once()
-            except Exception:
-                logger.exception("timer audit failed")
-            await self._clock.sleep(self._interval)
+        await self._rounds.stop()

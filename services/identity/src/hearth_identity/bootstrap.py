@@ -6,8 +6,6 @@ starts relaying the outbox."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -33,6 +31,7 @@ from hearth_identity.handlers.tenants import ensure_platform
 from hearth_identity.settings import IdentitySettings
 from hearth_kit.auth import StaticJwksSource, TokenVerifier
 from hearth_kit.http import create_app as create_kit_app
+from hearth_kit.periodic import PeriodicTask
 from hearth_kit.service import ServiceRuntime
 from hearth_kit.store import Collection, CollectionSpec, Store
 
@@ -86,11 +85,9 @@ def build_deps(
 class Sweeper:
     """Deletes sign-in throttles and sessions nothing needs any more."""
 
-    def __init__(self, repos: Repositories, clock: Callable[[], float], every: float) -> None:
+    def __init__(self, repos: Repositories, clock: Callable[[], float]) -> None:
         self._collections = (repos.throttles.collection, repos.sessions.collection)
         self._clock = clock
-        self._every = every
-        self._task: asyncio.Task[None] | None = None
 
     async def sweep(self) -> None:
         for collection in self._collections:
@@ -98,21 +95,6 @@ class Sweeper:
                 await collection.expire(before=self._clock())
             except Exception:
                 logger.exception("expiring old %s failed", collection.spec.name)
-
-    async def _run(self) -> None:
-        while True:
-            await self.sweep()
-            await asyncio.sleep(self._every)
-
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="identity-sweeper")
-
-    async def stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
 
 def create_app(
@@ -152,7 +134,10 @@ def create_app(
             )
         except InvalidInput as exc:
             raise RuntimeError(f"IDENTITY_BOOTSTRAP_ADMIN_*: {exc.message}") from exc
-        rt.add_background(Sweeper(repos, identity.clock, SWEEP_SECONDS))
+        sweeper = Sweeper(repos, identity.clock)
+        rt.add_background(
+            PeriodicTask("identity-sweeper", sweeper.sweep, interval_seconds=SWEEP_SECONDS)
+        )
         app.state.identity = identity
         app.state.store = rt.store
 
