@@ -1,7 +1,10 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +19,7 @@ from hearth_devstack.cli import (
     select_services,
 )
 from hearth_devstack.seed import DemoCredentials, SeedResult
+from hearth_devstack.seed_care import CareSeed, ScheduledResident
 from hearth_devstack.services import ServiceSpec
 from hearth_devstack.stack import BROKER, PROMETHEUS, Stack
 
@@ -118,3 +122,54 @@ def test_only_selects_installed_services_by_name() -> None:
     assert set(select_services(None)) >= {"identity", "gateway"}
     with pytest.raises(ConfigError, match="not installed services: nosuch"):
         select_services("identity,nosuch")
+
+
+def test_summary_tells_what_will_happen_and_how_to_act_as_on_call(tmp_path: Path) -> None:
+    stack = Stack(tmp_path, SPECS, ports={"gateway": 18000, "identity": 18001, BROKER: 19092})
+    creds = DemoCredentials.load_or_create(tmp_path)
+    users = {role: replace(u, user_id=f"id-{role}") for role, u in creds.users.items()}
+    creds = replace(creds, users=users)
+    seed = SeedResult(creds, tenant_created=True, users_created=())
+    residents = [users["resident"], *creds.residents.values()]
+    start = datetime.fromisoformat("2026-11-28T10:02:00+00:00")
+    care = CareSeed(
+        timezone="Europe/London",
+        residents=tuple(
+            ScheduledResident(r, start + timedelta(minutes=i), start + timedelta(minutes=i + 1))
+            for i, r in enumerate(residents)
+        ),
+        oncall=users["oncall"],
+        backup=users["council_admin"],
+        created=(),
+    )
+    text = render_summary(stack, seed, care=care)
+    assert "Rose Resident   due 10:02, missed at 10:03" in text
+    assert "due 10:04, missed at 10:05" in text
+    assert "Omar Oncall (on call) is told at once" in text
+    assert "after 2 minutes, it escalates to Dana Admin (backup)" in text
+    assert "re-arms" in text
+    oncall = users["oncall"]
+    assert f'"email":"{oncall.email}","password":"{oncall.password}"' in text
+    gateway = "http://127.0.0.1:18000"
+    assert f"curl -sN {gateway}/v1/alerts/stream" in text
+    assert f"curl -s '{gateway}/v1/alerts?status=open'" in text
+    assert f"curl -s -X POST {gateway}/v1/alerts/ALERT_ID/acknowledge" in text
+    assert f"curl -s -X POST {gateway}/v1/alerts/ALERT_ID/resolve" in text
+    assert f"{gateway}/v1/residents/id-resident/checkins" in text
+    assert text.rstrip().endswith("Ctrl-C stops everything.")
+    # The shell lines are one command each (continued lines end with a backslash).
+    commands = [line.strip() for line in text.splitlines() if "curl" in line]
+    assert commands[0].startswith("TOKEN=$(curl") and commands[0].endswith("\\")
+    script = "\n".join(
+        line for line in text.splitlines() if line.startswith(("  TOKEN", "    -d", "  curl"))
+    )
+    checked = subprocess.run(["bash", "-n"], input=script, text=True, capture_output=True)
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_summary_says_when_care_could_not_be_set_up(tmp_path: Path) -> None:
+    stack = Stack(tmp_path, SPECS)
+    creds = DemoCredentials.load_or_create(tmp_path)
+    seed = SeedResult(creds, tenant_created=False, users_created=())
+    text = render_summary(stack, seed, care_error="alerts said 503")
+    assert "care could not be set up: alerts said 503" in text

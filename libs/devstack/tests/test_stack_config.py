@@ -48,6 +48,15 @@ def test_gateway_knows_running_services_and_marks_the_others_not_deployed(
     assert env["GATEWAY_ALERTS_URL"] == ""
 
 
+def test_services_that_ask_identity_directly_are_told_where_it_runs(tmp_path: Path) -> None:
+    # Check-ins asks identity about a resident its events have not mentioned yet; on free
+    # ports, identity's default port (8001) is somebody else's, or nobody's (503s).
+    stack = Stack(tmp_path, [IDENTITY, CHECKINS])
+    assert stack.env_for("checkins")["CHECKINS_IDENTITY_URL"] == stack.url("identity")
+    assert "IDENTITY_IDENTITY_URL" not in stack.env_for("identity")
+    assert "CHECKINS_IDENTITY_URL" not in Stack(tmp_path, [CHECKINS]).env_for("checkins")
+
+
 def test_inherited_shared_settings_never_leak_in(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -20,6 +20,7 @@ from hearth_alerts.domain.notification import RetryPolicy
 from hearth_alerts.domain.rota import Layer, Rota
 from hearth_alerts.handlers.context import AlertsDeps
 from hearth_alerts.handlers.escalation import fire_step, on_escalation_due, on_notification_due
+from hearth_alerts.handlers.raising import raise_alert
 from hearth_alerts.metrics import alert_metrics
 from hearth_alerts.testing import HttpReceiver
 from hearth_kit.store import Query, SqliteStore
@@ -182,3 +183,35 @@ async def test_a_stale_escalation_timer_is_cleared(world) -> None:  # type: igno
     assert after is not None and after.value.escalation_due is None
     clock.advance(100)
     assert await claim(deps, clock) == []
+
+
+async def test_an_urgent_source_starts_at_its_staff_step_at_once(world) -> None:  # type: ignore[no-untyped-def]
+    deps, receiver, clock = world
+    # The council's own urgent policy: its staff step waits ten minutes in the normal
+    # course, but a help request starts there at once.
+    slow = Policy(
+        name="urgent",
+        steps=[
+            Step(delay_seconds=600, targets=[Target(type="resident")]),
+            Step(delay_seconds=600, targets=[Target(type="user", user_id="mgr")]),
+        ],
+    )
+    await deps.repos.policies.insert(TENANT, "urgent", slow)
+    alert = await raise_alert(
+        tenant_id=TENANT,
+        source="help_requested",
+        key="help_requested:h-1",
+        resident_id="r-1",
+        refs={},
+        incident_at=clock.now(),
+        deps=deps,
+    )
+    assert alert is not None
+    # The clock has not moved: nothing waits for a timer. (The step, then its delivery.)
+    await deps.background.drain()
+    await deps.background.drain()
+    [request] = receiver.received
+    assert request.path == "/mgr" and request.json()["step"] == 1
+    loaded = await deps.repos.alerts.get(TENANT, alert.id)
+    assert loaded is not None
+    assert [(s.step, s.fired_at) for s in loaded.value.steps] == [(1, clock.now())]

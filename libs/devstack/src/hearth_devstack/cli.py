@@ -10,6 +10,7 @@ HEARTH_BROKER_PORT (default 9092), HEARTH_PROMETHEUS_PORT (default 9090).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import socket
@@ -24,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 from hearth_devstack.broker import free_port
 from hearth_devstack.paths import default_data_dir
 from hearth_devstack.seed import DEMO_ROLES, SeedError, SeedResult
+from hearth_devstack.seed_care import CareSeed, seed_care
 from hearth_devstack.services import GATEWAY, SERVICES, installed_services, spec_for
 from hearth_devstack.stack import BROKER, PROMETHEUS, Stack, StackError, StackEvent
 
@@ -102,7 +104,87 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def render_summary(stack: Stack, seed: SeedResult | None, seed_error: str | None = None) -> str:
+def _minutes(seconds: float) -> str:
+    minutes = seconds / 60
+    return f"{minutes:g} minute{'' if minutes == 1 else 's'}"
+
+
+def _wrap(text: str) -> list[str]:
+    """Indented lines of at most 92 characters; URLs and ids are never split."""
+    return textwrap.wrap(
+        text,
+        width=92,
+        initial_indent="  ",
+        subsequent_indent="  ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def render_care(gateway: str, seed: SeedResult, care: CareSeed) -> list[str]:
+    """What the demo council's care does by itself, and how to act as on-call (curl)."""
+    lines = [
+        "What happens next (nobody needs to do anything):",
+        f"  Check-ins expected ({care.timezone}); each is missed if not made by its deadline:",
+    ]
+    for scheduled in care.residents:
+        due = scheduled.due.strftime("%H:%M")
+        deadline = scheduled.deadline.strftime("%H:%M")
+        lines.append(f"    {scheduled.login.display_name:<16}due {due}, missed at {deadline}")
+    repeats = (
+        f" The staff steps repeat {care.repeat} more times, "
+        f"{_minutes(care.repeat_after_seconds)} apart, until someone acknowledges."
+        if care.repeat
+        else ""
+    )
+    story = (
+        f"A missed check-in raises an alert: {care.oncall.display_name} (on call) is told at "
+        "once on the live staff console; unacknowledged after "
+        f"{_minutes(care.backup_after_seconds)}, it escalates to {care.backup.display_name} "
+        f"(backup).{repeats} The check-ins repeat daily at those times, and every start of "
+        "Hearth re-arms them a few minutes ahead. The rota, escalation policy and contact "
+        "methods are at /v1/oncall/rota, /v1/escalation-policies/default and "
+        "/v1/users/<id>/contact-methods."
+    )
+    lines += _wrap(story)
+    oncall = care.oncall
+    sign_in = {"tenant": oncall.tenant, "email": oncall.email, "password": oncall.password}
+    credentials = json.dumps(sign_in, separators=(",", ":"))
+    outcome = json.dumps({"outcome": "visited", "note": "All well"}, separators=(",", ":"))
+    read_token = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"access_token\"])'"
+    auth = '-H "Authorization: Bearer $TOKEN"'
+    as_json = "-H 'Content-Type: application/json'"
+    lines += [
+        "",
+        f"Act as the on-call responder ({oncall.email}), in a shell:",
+        f"  TOKEN=$(curl -s -X POST {gateway}/v1/auth/token {as_json} \\",
+        f"    -d '{credentials}' | {read_token})",
+        f"  curl -sN {gateway}/v1/alerts/stream {auth}        # the live console",
+        f"  curl -s '{gateway}/v1/alerts?status=open' {auth}  # open alerts",
+        f"  curl -s {gateway}/v1/alerts/ALERT_ID {auth}       # one, with its timeline",
+        f"  curl -s -X POST {gateway}/v1/alerts/ALERT_ID/acknowledge {auth}",
+        f"  curl -s -X POST {gateway}/v1/alerts/ALERT_ID/resolve {auth} {as_json} \\",
+        f"    -d '{outcome}'",
+    ]
+    resident = seed.logins["resident"]
+    late = (
+        "A late check-in resolves its alert by itself and tells everyone who was told: log in "
+        f"as {resident.display_name} (the resident above) and POST "
+        f'{gateway}/v1/residents/{resident.user_id}/checkins {{"status":"ok"}}. '
+        "A help request (POST /v1/residents/<id>/help) reaches on-call at once."
+    )
+    lines += _wrap(late)
+    return lines
+
+
+def render_summary(
+    stack: Stack,
+    seed: SeedResult | None,
+    seed_error: str | None = None,
+    *,
+    care: CareSeed | None = None,
+    care_error: str | None = None,
+) -> str:
     lines = ["", "Hearth is running.", ""]
     if GATEWAY in stack.services:
         lines += [
@@ -160,6 +242,10 @@ def render_summary(stack: Stack, seed: SeedResult | None, seed_error: str | None
             f"  Log in: POST {stack.gateway_url}/v1/auth/token {{tenant, email, password}}"
         )
         lines.append(f"  (kept in {stack.data_dir}/demo-credentials.json)")
+        if care is not None:
+            lines += ["", *render_care(stack.gateway_url, seed, care)]
+        elif care_error:
+            lines += ["", f"The demo council's care could not be set up: {care_error}"]
     elif seed_error:
         lines.append(f"The demo council could not be created: {seed_error}")
     lines += ["", "Ctrl-C stops everything.", ""]
@@ -243,12 +329,19 @@ def run(
     started.set()
     result: SeedResult | None = None
     error: str | None = None
+    care: CareSeed | None = None
+    care_error: str | None = None
     if seed and GATEWAY in stack.services and "identity" in stack.services:
         try:
             result = stack.seed_demo()
         except SeedError as exc:
             error = str(exc)
-    print(render_summary(stack, result, error), flush=True)
+    if result is not None and {"checkins", "alerts"} <= set(stack.services):
+        try:
+            care = seed_care(stack.gateway_url, result)
+        except SeedError as exc:
+            care_error = str(exc)
+    print(render_summary(stack, result, error, care=care, care_error=care_error), flush=True)
     stop.wait()
     print("Stopping Hearth ...", flush=True)
     stack.stop()

@@ -33,6 +33,11 @@ DEMO_ROLES: tuple[tuple[str, str], ...] = (
     ("professional", "Priya Professional"),
     ("resident", "Rose Resident"),
 )
+# More residents of the demo council (Rose is the first), keyed as in the credentials file.
+DEMO_RESIDENTS: tuple[tuple[str, str], ...] = (
+    ("arthur", "Arthur Ashby"),
+    ("bea", "Bea Bell"),
+)
 
 
 class SeedError(RuntimeError):
@@ -56,6 +61,8 @@ class DemoCredentials:
     tenant_name: str = DEMO_TENANT_NAME
     timezone: str = DEMO_TIMEZONE
     users: dict[str, Login] = field(default_factory=dict)
+    # The residents besides the demo resident (DEMO_RESIDENTS), by key.
+    residents: dict[str, Login] = field(default_factory=dict)
 
     @classmethod
     def generate(cls) -> DemoCredentials:
@@ -76,14 +83,20 @@ class DemoCredentials:
             )
             for role, name in DEMO_ROLES
         }
-        return cls(platform_admin=admin, users=users)
+        return cls(platform_admin=admin, users=users, residents=_new_residents({}))
 
     @classmethod
     def load_or_create(cls, data_dir: Path) -> DemoCredentials:
         """The credentials stored in `data_dir`, or new ones stored there now."""
         path = data_dir / CREDENTIALS_FILE
         if path.exists():
-            return cls.from_json(json.loads(path.read_text(encoding="utf-8")), path)
+            creds = cls.from_json(json.loads(path.read_text(encoding="utf-8")), path)
+            residents = _new_residents(creds.residents)
+            if residents != creds.residents:
+                # A folder from before the demo had these residents keeps its logins.
+                creds = replace(creds, residents=residents)
+                creds.save(data_dir)
+            return creds
         creds = cls.generate()
         creds.save(data_dir)
         return creds
@@ -101,12 +114,14 @@ class DemoCredentials:
     def from_json(cls, raw: Any, source: Path | str = "credentials") -> DemoCredentials:
         try:
             users = {role: Login(**value) for role, value in raw["users"].items()}
+            residents = {key: Login(**value) for key, value in raw.get("residents", {}).items()}
             creds = cls(
                 platform_admin=Login(**raw["platform_admin"]),
                 tenant_slug=str(raw["tenant_slug"]),
                 tenant_name=str(raw["tenant_name"]),
                 timezone=str(raw["timezone"]),
                 users=users,
+                residents=residents,
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise SeedError(
@@ -116,6 +131,21 @@ class DemoCredentials:
         if missing:
             raise SeedError(f"{source} lacks demo users {missing}; remove it")
         return creds
+
+
+def _new_residents(known: dict[str, Login]) -> dict[str, Login]:
+    """`known` plus a new login for every demo resident it lacks."""
+    residents = dict(known)
+    for key, name in DEMO_RESIDENTS:
+        if key not in residents:
+            residents[key] = Login(
+                tenant=DEMO_TENANT,
+                email=f"{key}@{DEMO_DOMAIN}",
+                password=new_password(),
+                role="resident",
+                display_name=name,
+            )
+    return residents
 
 
 def new_password() -> str:
@@ -134,7 +164,7 @@ class SeedResult:
         return self.credentials.users
 
 
-def _describe(response: httpx.Response) -> str:
+def describe(response: httpx.Response) -> str:
     body = response.text.strip().replace("\n", " ")[:300]
     request = response.request
     return f"HTTP {response.status_code} from {request.method} {request.url.path}: {body}"
@@ -144,10 +174,21 @@ def post(
     client: httpx.Client, path: str, body: dict[str, Any], token: str | None = None
 ) -> httpx.Response:
     """POST through the gateway, waiting out its rate limits (429 with Retry-After)."""
+    return send(client, "POST", path, body, token)
+
+
+def send(
+    client: httpx.Client,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None = None,
+    token: str | None = None,
+) -> httpx.Response:
+    """A request through the gateway, waiting out its rate limits (429 with Retry-After)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     waited = 0.0
     while True:
-        response = client.post(path, json=body, headers=headers)
+        response = client.request(method, path, json=body, headers=headers)
         if response.status_code != 429 or waited >= MAX_RATE_LIMIT_WAIT:
             return response
         try:
@@ -168,11 +209,11 @@ def login(client: httpx.Client, who: Login) -> str:
     )
     if response.status_code != 200:
         raise SeedError(
-            f"login of {who.email} in tenant {who.tenant!r} failed: {_describe(response)}"
+            f"login of {who.email} in tenant {who.tenant!r} failed: {describe(response)}"
         )
     token = response.json().get("access_token")
     if not isinstance(token, str) or not token:
-        raise SeedError(f"login of {who.email} returned no access_token: {_describe(response)}")
+        raise SeedError(f"login of {who.email} returned no access_token: {describe(response)}")
     return token
 
 
@@ -234,7 +275,7 @@ def _seed(http: httpx.Client, creds: DemoCredentials) -> SeedResult:
         platform_token,
     )
     if response.status_code not in (200, 201, 409):
-        raise SeedError(f"creating tenant {creds.tenant_slug!r} failed: {_describe(response)}")
+        raise SeedError(f"creating tenant {creds.tenant_slug!r} failed: {describe(response)}")
     tenant_created = response.status_code != 409
 
     try:
@@ -264,7 +305,7 @@ def _seed(http: httpx.Client, creds: DemoCredentials) -> SeedResult:
             admin_token,
         )
         if response.status_code not in (200, 201, 409):
-            raise SeedError(f"creating demo {role} {user.email} failed: {_describe(response)}")
+            raise SeedError(f"creating demo {role} {user.email} failed: {describe(response)}")
         if response.status_code != 409:
             created.append(role)
         users[role] = replace(user, user_id=token_subject(login(http, user)))

@@ -378,6 +378,11 @@ class Stack:
         env.update({name: self._secrets[name] for name in spec.secret_env})
         if "identity" in self._ports:
             env["HEARTH_JWKS_URL"] = f"{self.url('identity')}/v1/auth/jwks"
+            if spec.name != "identity":
+                # Services that ask identity directly (check-ins about a resident its
+                # events have not told it about yet) find this stack's identity, not
+                # whatever listens on identity's default port.
+                env[f"{prefix}IDENTITY_URL"] = self.url("identity")
         if spec.name == "identity":
             admin = self.credentials.platform_admin
             env["IDENTITY_BOOTSTRAP_ADMIN_EMAIL"] = admin.email

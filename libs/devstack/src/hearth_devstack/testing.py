@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from hearth_devstack.broker import free_port
 from hearth_devstack.stack import Stack, StackError, StackEvent
 
 # Cross-service tests run every installed service (None); a test may ask for fewer.
@@ -43,10 +44,14 @@ def running_stack(
     """A started `Stack` on free ports in `data_dir`, stopped on exit.
 
     `services=None` starts every installed service. Options are `Stack`'s keyword
-    arguments; the gateway's sign-in rate limit is raised (TEST_SERVICE_ENV). Raises
+    arguments; the gateway's sign-in rate limit is raised (TEST_SERVICE_ENV) and alerts
+    sends email to a free local port (ALERTS_SMTP_PORT). Raises
     StackStartError (with the log tail) if any process fails to start.
     """
     service_env = {name: dict(env) for name, env in TEST_SERVICE_ENV.items()}
+    # Email goes to an SMTP server a test may start on this port (stack.env_for("alerts")
+    # names it); while none listens, email fails and is retried as with any server down.
+    service_env.setdefault("alerts", {})["ALERTS_SMTP_PORT"] = str(free_port())
     for name, env in dict(options.pop("service_env", None) or {}).items():
         service_env.setdefault(name, {}).update(env)
     try:

@@ -88,7 +88,9 @@ async def raise_alert(
         return None
     deps.metrics.raised.labels(tenant=tenant_id, source=source, severity=alert.severity).inc()
     position = alert.pending()
-    if position is not None and position.delay_seconds == 0:
+    # Due now: a first step without delay, or the staff step an urgent source starts at
+    # (at once, whatever that step's own delay in the policy).
+    if position is not None and alert.fires_now(now):
         # Fired beside the consumer, so the next event is not kept waiting; if this
         # process dies first, the escalation timer fires it when the lease runs out.
         deps.background.spawn(
