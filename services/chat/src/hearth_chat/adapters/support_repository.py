@@ -1,0 +1,125 @@
+"""Support requests (the unanswered timer's collection) and per-council settings: the
+support target and the safeguarding phrase lists. Scoped by tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hearth_chat.adapters.documents import (
+    DUE_FIELD,
+    phrases_doc,
+    phrases_from,
+    request_doc,
+    request_from,
+)
+from hearth_chat.domain.errors import Conflict
+from hearth_chat.domain.phrases import CouncilPhrases
+from hearth_chat.domain.support import SupportRequest
+from hearth_kit.store import (
+    Collection,
+    CollectionSpec,
+    ConcurrencyConflict,
+    Document,
+    DuplicateKey,
+    Index,
+    Query,
+)
+
+SUPPORT = CollectionSpec(
+    name="support_requests",
+    indexes=(Index(("status", "queue_key")), Index(("requested_by", "requested_at"))),
+    due_field=DUE_FIELD,
+)
+SETTINGS = CollectionSpec(name="council_settings")
+SETTINGS = CollectionSpec(name="council_settings")
+CAS_ATTEMPTS = 8
+
+
+def _conflict(what: str) -> Conflict:
+    return Conflict(f"the {what} changed repeatedly meanwhile; retry", code="concurrent_change")
+
+
+class SupportRequests:
+    def __init__(self, collection: Collection) -> None:
+        self.collection = collection
+
+    async def get(self, tenant_id: str, request_id: str) -> tuple[SupportRequest, int] | None:
+        doc = await self.collection.get(tenant_id, request_id)
+        return None if doc is None else (request_from(doc), int(doc["version"]))
+
+    async def insert(self, request: SupportRequest, *, events: Sequence[Document]) -> None:
+        await self.collection.insert(request_doc(request), events=events)
+
+    async def save(
+        self, request: SupportRequest, *, version: int, events: Sequence[Document] = ()
+    ) -> int:
+        saved = await self.collection.save(
+            request_doc(request), expected_version=version, events=events
+        )
+        return int(saved["version"])
+
+    async def queue(
+        self, tenant_id: str, status: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[SupportRequest], str | None]:
+        page = await self.collection.find(
+            tenant_id,
+            Query(where={"status": status}, order_by="queue_key", limit=limit, cursor=cursor),
+        )
+        return [request_from(d) for d in page.items], page.next_cursor
+
+    async def open_of(self, tenant_id: str, user_id: str) -> SupportRequest | None:
+        """The caller's request still waiting or claimed, if any."""
+        page = await self.collection.find(
+            tenant_id,
+            Query(
+                where={"requested_by": user_id},
+                order_by="requested_at",
+                descending=True,
+                limit=20,
+            ),
+        )
+        for doc in page.items:
+            if doc.get("status") in ("waiting", "claimed"):
+                return request_from(doc)
+        return None
+
+
+class CouncilSettings:
+    """Per-council settings: the support target and the safeguarding phrase lists."""
+
+    def __init__(self, collection: Collection) -> None:
+        self.collection = collection
+
+    async def support_target(self, tenant_id: str) -> float | None:
+        doc = await self.collection.get(tenant_id, "support")
+        value = doc.get("target_seconds") if doc else None
+        return float(value) if isinstance(value, int | float) else None
+
+    async def set_support_target(self, tenant_id: str, seconds: float, by: str) -> None:
+        for _ in range(CAS_ATTEMPTS):
+            doc = await self.collection.get(tenant_id, "support")
+            body = {"id": "support", "tenant_id": tenant_id, "target_seconds": seconds, "by": by}
+            try:
+                if doc is None:
+                    await self.collection.insert(body)
+                else:
+                    await self.collection.save(body, expected_version=doc["version"])
+            except (DuplicateKey, ConcurrencyConflict):
+                continue
+            return
+        raise _conflict("settings")
+
+    async def phrases(self, tenant_id: str) -> tuple[CouncilPhrases, int]:
+        doc = await self.collection.get(tenant_id, "phrases")
+        return (CouncilPhrases(), 0) if doc is None else (phrases_from(doc), int(doc["version"]))
+
+    async def save_phrases(self, tenant_id: str, phrases: CouncilPhrases, *, version: int) -> None:
+        """Insert (version 0) or compare-and-swap; ConcurrencyConflict if it lost."""
+        doc = phrases_doc(tenant_id, phrases)
+        if version == 0:
+            try:
+                await self.collection.insert(doc)
+            except DuplicateKey as exc:
+                raise ConcurrencyConflict(SETTINGS.name, "phrases", 0) from exc
+            return
+        await self.collection.save(doc, expected_version=version)

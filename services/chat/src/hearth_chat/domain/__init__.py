@@ -1,0 +1,1 @@
+"""The chat domain: pure rules, no frameworks, no I/O."""

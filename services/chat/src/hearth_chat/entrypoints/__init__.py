@@ -1,0 +1,1 @@
+"""Entrypoints: HTTP routes, the WebSocket and event subscribers, thin over the handlers."""

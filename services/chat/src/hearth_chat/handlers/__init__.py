@@ -1,0 +1,1 @@
+"""Handlers: plain async functions, the command or message first, dependencies keyword-only."""
