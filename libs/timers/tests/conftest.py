@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from hearth_kit.store.port import Collection, CollectionSpec, Index
 from hearth_kit.store.sqlite import SqliteStore
+from hearth_kit.testing import eventually
 from hearth_timers import FakeClock
 
 SPEC = CollectionSpec(name="deadlines", indexes=(Index(("kind",)),), due_field="due_at")
@@ -29,21 +29,6 @@ async def deadlines(store: SqliteStore) -> Collection:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START)
-
-
-async def eventually(check: Callable[[], bool | Awaitable[bool]], timeout: float = 5.0) -> None:
-    """Wait (real time) until `check` holds; fail with a clear message if it never does."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        result = check()
-        if not isinstance(result, bool):
-            result = await result
-        if result:
-            return
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached")
-        await asyncio.sleep(0.005)
 
 
 async def settle(clock: FakeClock) -> None:

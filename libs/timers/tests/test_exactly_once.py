@@ -75,7 +75,7 @@ async def test_many_replicas_fire_each_deadline_exactly_once(tmp_path: Path) -> 
                 and (await writer.count_due(now=time.time() + 10))[0] == 0
             )
 
-        await eventually(all_ended, timeout=30)
+        await eventually(all_ended, within=30)
     finally:
         for s in schedulers:
             await s.stop()

@@ -5,7 +5,6 @@ group costs seconds); every test works in a council of its own."""
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -14,7 +13,6 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
-import uvicorn
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -24,7 +22,7 @@ from hearth_alerts.bootstrap import create_app
 from hearth_alerts.settings import AlertsSettings
 from hearth_alerts.testing import HttpReceiver, SmtpReceiver
 from hearth_devstack.broker import EmbeddedBroker, free_port, start_embedded_broker
-from hearth_kit.testing import TokenSigner
+from hearth_kit.testing import TokenSigner, served
 
 
 @pytest.fixture(scope="session")
@@ -73,26 +71,15 @@ async def service(
         stream_heartbeat_seconds=1,
     )
     app = create_app(settings, verifier=signer.verifier())
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError("the alerts service stopped while starting")
-        await asyncio.sleep(0.05)
-    try:
+    async with served(app, port) as url:
         yield Service(
-            url=f"http://127.0.0.1:{port}",
+            url=url,
             app=app,
             signer=signer,
             settings=settings,
             smtp=smtp_server,
             sms=sms_provider,
         )
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest_asyncio.fixture(loop_scope="session")

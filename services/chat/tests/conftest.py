@@ -7,17 +7,13 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import safeguarding_standin  # noqa: F401  (installs itself only if the real one is absent)
-from chat_testkit import START, Api, FakeIdentity, make_settings
+from chat_testkit import START, Api, make_settings
 
 from hearth_chat.bootstrap import create_app
-from hearth_kit.store import SqliteStore
-from hearth_kit.testing import TokenSigner
 from hearth_timers import FakeClock
 
 
@@ -28,22 +24,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 async def api(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Api]:
-    signer = TokenSigner()
-    identity = FakeIdentity()
-    store = SqliteStore(tmp_path / "chat.sqlite3")
-    app = create_app(
-        make_settings(tmp_path),
-        store=store,
-        clock=clock,
-        verifier=signer.verifier(),
-        identity=identity,
-    )
-    try:
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://chat") as client:
-                api = Api(client=client, app=app, clock=clock, signer=signer, identity=identity)
-                await api.seed()
-                yield api
-    finally:
-        await store.close()
+    settings = make_settings(tmp_path)
+    async with Api.running(create_app, settings, clock=clock, base_url="http://chat") as api:
+        await api.seed()
+        yield api

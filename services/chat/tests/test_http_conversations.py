@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from chat_testkit import NORTH, Api
+from chat_testkit import Api
 
-from hearth_chat.adapters.identity_client import CircleMember
-from hearth_chat.handlers import identity_events as idh
-from hearth_contracts import new_envelope
+from hearth_chat.handlers.identity_events import people_events
 from hearth_contracts.identity import CircleMemberRemoved
+from hearth_kit.people import CircleMember
+from hearth_kit.testing import NORTH, identity_envelope
 
 
 async def test_a_pair_has_one_direct_conversation(api: Api) -> None:
@@ -71,8 +71,8 @@ async def test_leaving_the_circle_ends_the_conversation_for_the_member(api: Api)
     conversation = await api.direct()
     assert (await api.post(conversation, "Hi mum", by="dana")).status_code == 201
     removed = CircleMemberRemoved(resident_id="rita", member_id="dana", removed_by="rita")
-    await idh.on_circle_member_removed(
-        removed, new_envelope(removed, tenant_id=NORTH, subject="rita", producer="t"), deps=api.deps
+    await people_events(api.deps).on_circle_member_removed(
+        removed, identity_envelope(removed, NORTH, "rita")
     )
     gone = await api.client.get(f"/v1/conversations/{conversation}", headers=api.headers("dana"))
     assert gone.status_code == 404

@@ -16,10 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 import websockets
-from aiokafka import AIOKafkaConsumer
-from chat_testkit import NORTH, auth, make_settings, seed
+from chat_testkit import make_settings, seed
 from fastapi import FastAPI
 
 from hearth_chat.bootstrap import create_app
@@ -27,7 +25,7 @@ from hearth_contracts import new_envelope, topic_for
 from hearth_contracts.identity import UserDeactivated
 from hearth_devstack.broker import EmbeddedBroker, free_port, start_embedded_broker
 from hearth_kit.messaging import publish_envelope
-from hearth_kit.testing import TokenSigner
+from hearth_kit.testing import NORTH, TokenSigner, headers_for, served, topic_records
 
 pytestmark = pytest.mark.integration
 
@@ -36,10 +34,21 @@ pytestmark = pytest.mark.integration
 class Replica:
     app: FastAPI
     port: int
+    url: str
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+
+@dataclass
+class Stack:
+    """Two replicas on one broker and one store, a client and the token signer."""
+
+    broker: EmbeddedBroker
+    signer: TokenSigner
+    a: Replica
+    b: Replica
+    http: httpx.AsyncClient
+
+    def auth(self, user: str) -> dict[str, str]:
+        return headers_for(self.signer, user)
 
 
 @contextlib.asynccontextmanager
@@ -56,20 +65,21 @@ async def replica(
         timer_poll_seconds=0.2,
     )
     app = create_app(settings, verifier=signer.verifier())
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-            raise RuntimeError("chat stopped while starting")
-        await asyncio.sleep(0.05)
-    try:
-        yield Replica(app, port)
-    finally:
-        server.should_exit = True
-        await task
+    async with served(app, port) as url:
+        yield Replica(app, port, url)
+
+
+@pytest.fixture
+async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
+    signer = TokenSigner()
+    with start_embedded_broker() as broker:
+        async with (
+            replica(tmp_path, broker, signer) as a,
+            replica(tmp_path, broker, signer) as b,
+            httpx.AsyncClient(timeout=10) as http,
+        ):
+            await seed(a.app.state.chat)
+            yield Stack(broker, signer, a, b, http)
 
 
 async def next_frame(ws: Any, kind: str, timeout: float = 15.0) -> dict[str, Any]:
@@ -80,100 +90,56 @@ async def next_frame(ws: Any, kind: str, timeout: float = 15.0) -> dict[str, Any
                 return frame  # type: ignore[no-any-return]
 
 
-async def test_replicas_deliver_to_each_others_sockets(tmp_path: Path) -> None:
-    signer = TokenSigner()
-    with start_embedded_broker() as broker:
-        async with (
-            replica(tmp_path, broker, signer) as a,
-            replica(tmp_path, broker, signer) as b,
-            httpx.AsyncClient(timeout=10) as http,
-        ):
-            await seed(a.app.state.chat)
-            made = await http.post(
-                f"{b.url}/v1/conversations",
-                json={"with_user_id": "dana"},
-                headers=auth(signer, "rita"),
+async def test_replicas_deliver_to_each_others_sockets(stack: Stack) -> None:
+    a, b, http = stack.a, stack.b, stack.http
+    made = await http.post(
+        f"{b.url}/v1/conversations", json={"with_user_id": "dana"}, headers=stack.auth("rita")
+    )
+    assert made.status_code == 201, made.text
+    conversation = made.json()["id"]
+    async with websockets.connect(
+        f"ws://127.0.0.1:{a.port}/v1/chat/ws",
+        additional_headers=stack.auth("dana"),
+        subprotocols=["hearth.chat.v1"],  # type: ignore[list-item]
+    ) as ws:
+        await next_frame(ws, "ready")
+        await ws.send(json.dumps({"type": "subscribe", "conversations": [{"id": conversation}]}))
+        await next_frame(ws, "subscribed")
+        started = time.monotonic()
+        for n in range(1, 4):
+            posted = await http.post(
+                f"{b.url}/v1/conversations/{conversation}/messages",
+                json={"text": f"from replica b {n}"},
+                headers=stack.auth("rita"),
             )
-            assert made.status_code == 201, made.text
-            conversation = made.json()["id"]
-            async with websockets.connect(
-                f"ws://127.0.0.1:{a.port}/v1/chat/ws",
-                additional_headers=auth(signer, "dana"),
-                subprotocols=["hearth.chat.v1"],  # type: ignore[list-item]
-            ) as ws:
-                await next_frame(ws, "ready")
-                await ws.send(
-                    json.dumps({"type": "subscribe", "conversations": [{"id": conversation}]})
-                )
-                await next_frame(ws, "subscribed")
-                started = time.monotonic()
-                for n in range(1, 4):
-                    posted = await http.post(
-                        f"{b.url}/v1/conversations/{conversation}/messages",
-                        json={"text": f"from replica b {n}"},
-                        headers=auth(signer, "rita"),
-                    )
-                    assert posted.status_code == 201, posted.text
-                seqs = [(await next_frame(ws, "message"))["message"]["seq"] for _ in range(3)]
-                assert seqs == [1, 2, 3]
-                assert time.monotonic() - started < 15
+            assert posted.status_code == 201, posted.text
+        seqs = [(await next_frame(ws, "message"))["message"]["seq"] for _ in range(3)]
+        assert seqs == [1, 2, 3]
+        assert time.monotonic() - started < 15
 
-                # Identity deactivates Dana: every replica's feed closes her sockets.
-                data = UserDeactivated(user_id="dana", deactivated_by="ada")
-                envelope = new_envelope(data, tenant_id=NORTH, subject="dana", producer="identity")
-                await publish_envelope(
-                    a.app.state.runtime.broker, envelope, topic=topic_for(envelope.type)
-                )
-                async with asyncio.timeout(15):
-                    with contextlib.suppress(websockets.ConnectionClosed):
-                        while True:
-                            await ws.recv()
-                assert ws.close_code == 4403
+        # Identity deactivates Dana: every replica's feed closes her sockets.
+        data = UserDeactivated(user_id="dana", deactivated_by="ada")
+        envelope = new_envelope(data, tenant_id=NORTH, subject="dana", producer="identity")
+        await publish_envelope(a.app.state.runtime.broker, envelope, topic=topic_for(envelope.type))
+        async with asyncio.timeout(15):
+            with contextlib.suppress(websockets.ConnectionClosed):
+                while True:
+                    await ws.recv()
+        assert ws.close_code == 4403
 
 
-async def test_an_unanswered_request_is_published_once_by_many_replicas(tmp_path: Path) -> None:
-    signer = TokenSigner()
-    with start_embedded_broker() as broker:
-        async with (
-            replica(tmp_path, broker, signer) as a,
-            replica(tmp_path, broker, signer) as b,
-            httpx.AsyncClient(timeout=10) as http,
-        ):
-            await seed(a.app.state.chat)
-            target = await http.put(
-                f"{a.url}/v1/support/settings",
-                json={"target_seconds": 5},
-                headers=auth(signer, "ada"),
-            )
-            assert target.status_code == 200
-            opened = await http.post(
-                f"{b.url}/v1/support/requests",
-                json={"urgency": "urgent"},
-                headers=auth(signer, "rita"),
-            )
-            assert opened.status_code == 201, opened.text
-            consumer = AIOKafkaConsumer(
-                "chat.support.unanswered",
-                bootstrap_servers=broker.bootstrap_servers,
-                group_id=None,
-                auto_offset_reset="earliest",
-                fetch_max_wait_ms=50,
-                metadata_max_age_ms=300,
-            )
-            await consumer.start()
-            records = []
-            try:
-                async with asyncio.timeout(30):
-                    while not records:
-                        batch = await consumer.getmany(timeout_ms=200)
-                        records += [r for rs in batch.values() for r in rs]
-                settle = time.monotonic() + 3
-                while time.monotonic() < settle:
-                    batch = await consumer.getmany(timeout_ms=200)
-                    records += [r for rs in batch.values() for r in rs]
-            finally:
-                await consumer.stop()
-            events = [json.loads(r.value) for r in records]
-            assert [e["data"]["request_id"] for e in events] == [opened.json()["id"]]
-            assert events[0]["data"]["urgency"] == "urgent"
-            assert records[0].key == f"{NORTH}:rita".encode()
+async def test_an_unanswered_request_is_published_once_by_many_replicas(stack: Stack) -> None:
+    a, b, http = stack.a, stack.b, stack.http
+    target = await http.put(
+        f"{a.url}/v1/support/settings", json={"target_seconds": 5}, headers=stack.auth("ada")
+    )
+    assert target.status_code == 200
+    opened = await http.post(
+        f"{b.url}/v1/support/requests", json={"urgency": "urgent"}, headers=stack.auth("rita")
+    )
+    assert opened.status_code == 201, opened.text
+    records = await topic_records(stack.broker.bootstrap_servers, "chat.support.unanswered")
+    events = [json.loads(r.value) for r in records]
+    assert [e["data"]["request_id"] for e in events] == [opened.json()["id"]]
+    assert events[0]["data"]["urgency"] == "urgent"
+    assert records[0].key == f"{NORTH}:rita".encode()

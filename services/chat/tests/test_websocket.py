@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chat_testkit import NORTH, auth, make_settings, seed
+from chat_testkit import make_settings, seed
 from starlette.testclient import TestClient, WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
 from hearth_chat.adapters.hub import Hub
 from hearth_chat.bootstrap import create_app
-from hearth_kit.testing import TokenSigner
+from hearth_kit.testing import NORTH, TokenSigner, headers_for
 
 WS = "/v1/chat/ws"
 
@@ -28,7 +28,7 @@ class Chat:
         self.signer = signer
 
     def headers(self, user: str, **kw: Any) -> dict[str, str]:
-        return auth(self.signer, user, **kw)
+        return headers_for(self.signer, user, **kw)
 
     def connect(self, user: str, **kw: Any) -> WebSocketTestSession:
         return self.client.websocket_connect(WS, headers=self.headers(user, **kw))

@@ -1,48 +1,24 @@
-"""Shared test support: a council world of people, tokens, an in-process app, the outbox."""
+"""Check-ins' test support: its settings, times, the in-process app and its outbox. The
+people, tokens and fake identity are the kit's (`hearth_kit.testing`)."""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 
-from hearth_checkins.adapters.identity_client import IdentityUnavailable
-from hearth_checkins.adapters.repositories import Person
-from hearth_checkins.handlers import identity_events as idh
 from hearth_checkins.handlers.context import CheckinsDeps
+from hearth_checkins.handlers.identity_events import on_tenant_created, people_events
 from hearth_checkins.settings import CheckinsSettings
-from hearth_contracts import Envelope, new_envelope
-from hearth_contracts.envelope import EventData
-from hearth_contracts.identity import CircleMemberAdded, TenantCreated, UserRegistered
+from hearth_contracts.identity import TenantCreated
 from hearth_kit.store import Query
-from hearth_kit.testing import TokenSigner
+from hearth_kit.testing import NORTH, InProcess, identity_envelope, seed_people
 from hearth_timers import FakeClock
 
-NORTH = "tenant-north"
-SOUTH = "tenant-south"
 # Thursday 15 January 2026, 07:00 UTC (07:00 in London).
 START = datetime(2026, 1, 15, 7, 0, tzinfo=UTC)
-
-# user id -> (tenant, roles)
-PEOPLE: dict[str, tuple[str, tuple[str, ...]]] = {
-    "rita": (NORTH, ("resident",)),
-    "ron": (NORTH, ("resident",)),
-    "pat": (NORTH, ("professional",)),
-    "olly": (NORTH, ("oncall",)),
-    "ada": (NORTH, ("council_admin",)),
-    "dana": (NORTH, ("family",)),  # in Rita's circle
-    "carl": (NORTH, ("carer",)),  # in nobody's circle
-    "sam": (SOUTH, ("resident",)),
-    "sue": (SOUTH, ("professional",)),
-    "root": ("platform", ("platform_admin",)),
-}
 
 
 def ts(text: str) -> float:
@@ -61,60 +37,21 @@ def make_settings(tmp_path: Path, **overrides: Any) -> CheckinsSettings:
     return CheckinsSettings(**values)
 
 
-def envelope_for(data: EventData, tenant_id: str, subject: str) -> Envelope:
-    return new_envelope(data, tenant_id=tenant_id, subject=subject, producer="identity")
+class Api(InProcess):
+    """Check-ins in-process (see `InProcess`), with check-ins' own helpers."""
 
-
-@dataclass
-class FakeIdentity:
-    """Identity as seen over HTTP: answers lookups of users it knows, per tenant."""
-
-    users: dict[str, Person] = field(default_factory=dict)
-    calls: list[str] = field(default_factory=list)
-    down: bool = False
-
-    async def __call__(self, user_id: str, *, token: str) -> Person | None:
-        self.calls.append(user_id)
-        if self.down:
-            raise IdentityUnavailable("identity unreachable: ConnectError")
-        return self.users.get(user_id)
-
-
-@dataclass
-class Api:
-    client: httpx.AsyncClient
-    app: FastAPI
     clock: FakeClock
-    signer: TokenSigner
-    identity: FakeIdentity
 
     @property
     def deps(self) -> CheckinsDeps:
         found: CheckinsDeps = self.app.state.checkins
         return found
 
-    def headers(self, user: str, **extra: str) -> dict[str, str]:
-        tenant, roles = PEOPLE[user]
-        token = self.signer.token(user_id=user, tenant_id=tenant, tenant_slug=tenant, roles=roles)
-        return {"Authorization": f"Bearer {token}", **extra}
-
     async def seed(self) -> None:
         """What identity's events would have told check-ins about the world."""
-        d = self.deps
-        await idh.on_tenant_created(
-            TenantCreated(tenant_id=NORTH, slug="north", timezone="Europe/London"),
-            envelope_for(
-                TenantCreated(tenant_id=NORTH, slug="north", timezone="Europe/London"), NORTH, NORTH
-            ),
-            deps=d,
-        )
-        for user, (tenant, roles) in PEOPLE.items():
-            data = UserRegistered(user_id=user, role=roles[0])  # type: ignore[arg-type]
-            await idh.on_user_registered(data, envelope_for(data, tenant, user), deps=d)
-        added = CircleMemberAdded(
-            resident_id="rita", member_id="dana", relationship="family", consent_by="rita"
-        )
-        await idh.on_circle_member_added(added, envelope_for(added, NORTH, "rita"), deps=d)
+        north = TenantCreated(tenant_id=NORTH, slug="north", timezone="Europe/London")
+        await on_tenant_created(north, identity_envelope(north, NORTH, NORTH), deps=self.deps)
+        await seed_people(people_events(self.deps))
 
     async def outbox(self, resident: str, tenant: str = NORTH) -> list[dict[str, Any]]:
         doc = await self.deps.repos.states.collection.get(tenant, resident)
@@ -150,17 +87,3 @@ class Api:
 
 def _all_query() -> Query:
     return Query(limit=1000)
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 5.0) -> None:
-    """Wait (real time) until `check` holds; fail if it never does."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await check():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached")
-        await asyncio.sleep(0.01)

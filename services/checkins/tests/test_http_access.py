@@ -7,6 +7,10 @@ from typing import Any
 import pytest
 from checkins_testkit import Api
 
+from hearth_checkins.handlers.identity_events import people_events
+from hearth_contracts.identity import CircleMemberRemoved
+from hearth_kit.testing import identity_envelope
+
 ROUTES = ("get_schedule", "put_schedule", "add_pause", "end_pause", "check_in", "list", "help")
 ALL_OK = {
     "get_schedule": 200,
@@ -146,16 +150,11 @@ async def test_another_councils_resident_is_never_found_even_with_the_same_id(ap
 
 
 async def test_removing_someone_from_the_circle_removes_their_view(api: Api) -> None:
-    from checkins_testkit import envelope_for
-
-    from hearth_checkins.handlers import identity_events as idh
-    from hearth_contracts.identity import CircleMemberRemoved
-
     await prepare(api)
     url = "/v1/residents/rita/checkin-schedule"
     assert (await api.client.get(url, headers=api.headers("dana"))).status_code == 200
     removed = CircleMemberRemoved(resident_id="rita", member_id="dana", removed_by="rita")
-    await idh.on_circle_member_removed(
-        removed, envelope_for(removed, "tenant-north", "rita"), deps=api.deps
+    await people_events(api.deps).on_circle_member_removed(
+        removed, identity_envelope(removed, "tenant-north", "rita")
     )
     assert (await api.client.get(url, headers=api.headers("dana"))).status_code == 404

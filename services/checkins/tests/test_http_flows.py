@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from checkins_testkit import NORTH, Api, envelope_for, eventually, ts
+from checkins_testkit import Api, ts
 
-from hearth_checkins.adapters.repositories import Person
-from hearth_checkins.handlers import identity_events as idh
+from hearth_checkins.handlers.identity_events import people_events
 from hearth_contracts.identity import UserDeactivated, UserErasureRequested
+from hearth_kit.people import Person
+from hearth_kit.testing import NORTH, eventually, identity_envelope
 
 
 async def wait_for_events(api: Api, expected: list[str], resident: str = "rita") -> None:
@@ -190,10 +191,10 @@ async def test_staff_can_act_for_a_resident_identity_has_not_announced_yet(api: 
     api.identity.users["newbie"] = Person("newbie", "resident", True)
     response = await api.put_schedule(resident="newbie", by="pat")
     assert response.status_code == 200, response.text
-    assert api.identity.calls == ["newbie"]
+    assert api.identity.calls == ["user:newbie"]
     # Remembered: identity is not asked again.
     assert (await api.put_schedule(resident="newbie", by="pat")).status_code == 200
-    assert api.identity.calls == ["newbie"]
+    assert api.identity.calls == ["user:newbie"]
     unknown = await api.put_schedule(resident="nobody", by="pat")
     assert unknown.status_code == 404
     api.identity.down = True
@@ -205,7 +206,7 @@ async def test_staff_can_act_for_a_resident_identity_has_not_announced_yet(api: 
 async def test_a_deactivated_resident_has_nothing_due_and_is_not_found(api: Api) -> None:
     assert (await api.put_schedule()).status_code == 200
     data = UserDeactivated(user_id="rita", deactivated_by="ada")
-    await idh.on_user_deactivated(data, envelope_for(data, NORTH, "rita"), deps=api.deps)
+    await people_events(api.deps).on_user_deactivated(data, identity_envelope(data, NORTH, "rita"))
     count, _ = await api.deps.repos.states.collection.count_due(now=ts("2027-01-01T00:00"))
     assert count == 0
     api.clock.set(ts("2026-01-15T09:30"))
@@ -225,7 +226,7 @@ async def test_erasure_removes_what_checkins_holds_about_the_person(api: Api) ->
         )
     ).status_code == 202
     data = UserErasureRequested(user_id="rita", requested_by="ada")
-    await idh.on_erasure_requested(data, envelope_for(data, NORTH, "rita"), deps=api.deps)
+    await people_events(api.deps).on_erasure_requested(data, identity_envelope(data, NORTH, "rita"))
     doc = await api.deps.repos.states.collection.get(NORTH, "rita")
     assert doc is not None
     assert doc["active"] is False and doc["schedule"] is None and doc["recent"] == []

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from checkins_testkit import Api, envelope_for
+from checkins_testkit import Api
 
-from hearth_checkins.handlers import identity_events as idh
+from hearth_checkins.handlers.identity_events import people_events
 from hearth_contracts.identity import UserRegistered
+from hearth_kit.testing import identity_envelope
 
 SCHEDULE = "/v1/residents/rita/checkin-schedule"
 
@@ -252,7 +253,9 @@ async def test_listing_limits_are_bounded(api: Api) -> None:
 async def test_staff_cannot_schedule_someone_who_is_not_a_resident(api: Api) -> None:
     # Olly is staff; identity knows him, and he is not a resident.
     data = UserRegistered(user_id="olly", role="oncall")
-    await idh.on_user_registered(data, envelope_for(data, "tenant-north", "olly"), deps=api.deps)
+    await people_events(api.deps).on_user_registered(
+        data, identity_envelope(data, "tenant-north", "olly")
+    )
     response = await api.put_schedule(resident="olly", by="pat")
     assert response.status_code == 404
     assert await stored(api, "olly") is None

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """Base of domain errors; `message` is safe to show the caller."""
+    """Base of domain errors; `message` is safe to show the caller, `field` is the one at
+    fault, and `code` a more specific code than the class's where one helps the caller
+    (`resident_not_found`, say)."""
 
     code = "invalid"
     http_status = 400
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        if code is not None:
+            self.code = code
 
     def http_headers(self) -> dict[str, str]:
         return {}
@@ -56,3 +60,18 @@ class Gone(DomainError):
 
     code = "gone"
     http_status = 410
+
+
+class Unavailable(DomainError):
+    """Something needed to answer is down for now (503); worth retrying shortly."""
+
+    code = "unavailable"
+    http_status = 503
+
+    def http_headers(self) -> dict[str, str]:
+        return {"Retry-After": "2"}
+
+
+def concurrent_change(what: str) -> Conflict:
+    """A read-modify-write that kept losing to other writers (409; retrying may work)."""
+    return Conflict(f"{what} changed repeatedly meanwhile; retry", code="concurrent_change")

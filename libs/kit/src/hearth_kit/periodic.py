@@ -7,9 +7,10 @@ die quietly on one bad read.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+
+from hearth_kit.tasks import cancel_and_wait
 
 logger = logging.getLogger("hearth.periodic")
 
@@ -44,10 +45,7 @@ class PeriodicTask:
 
     async def stop(self) -> None:
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     async def _run(self) -> None:
         while True:

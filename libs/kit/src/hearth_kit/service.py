@@ -4,16 +4,22 @@ consumer, token verifier, metrics and tracing, started and stopped in the right 
 A service's bootstrap builds one `ServiceRuntime`, opens its collections and registers
 its event handlers in a `setup` callback, and hands `runtime.lifespan(setup)` and
 `runtime.readiness()` to `hearth_kit.http.create_app`.
+
+`messaging=False` runs the same service without Kafka (tests that need no broker): no
+broker, consumer or relay; events saved with state stay in the outbox, where tests read
+them; the store, the token verifier and background work run as usual.
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 
 from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
 from hearth_kit.auth import HttpJwksSource, TokenVerifier
@@ -40,6 +46,19 @@ class Background(Protocol):
 Setup = Callable[["ServiceRuntime", FastAPI], Awaitable[None]]
 
 
+class _OnStop:
+    def __init__(self, step: Callable[[], Awaitable[None] | None]) -> None:
+        self._step = step
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        result = self._step()
+        if inspect.isawaitable(result):
+            await result
+
+
 class ServiceRuntime:
     def __init__(
         self,
@@ -48,12 +67,16 @@ class ServiceRuntime:
         registry: CollectorRegistry | None = None,
         store: Store | None = None,
         verifier: TokenVerifier | None = None,
+        messaging: bool = True,
     ) -> None:
         self.settings = settings
+        self.messaging = messaging
         self.registry = registry or CollectorRegistry()
         self.tracer_provider = make_tracer_provider(settings)
-        self.broker = make_broker(
-            settings, registry=self.registry, tracer_provider=self.tracer_provider
+        self._broker = (
+            make_broker(settings, registry=self.registry, tracer_provider=self.tracer_provider)
+            if messaging
+            else None
         )
         self._jwks: HttpJwksSource | None = None
         if verifier is None:
@@ -61,6 +84,8 @@ class ServiceRuntime:
             verifier = TokenVerifier(self._jwks, issuer=settings.token_issuer)
         self.verifier = verifier
         self._store = store
+        # A store handed in belongs to the caller, who closes it.
+        self._owns_store = store is None
         self._outbox_collections: list[Collection] = []
         self._consumer: EventConsumer | None = None
         self._relay: OutboxRelay | None = None
@@ -68,6 +93,12 @@ class ServiceRuntime:
         self._started: list[Callable[[], Awaitable[None]]] = []
 
     # ---- wiring (inside setup) ----------------------------------------------------------
+    @property
+    def broker(self) -> KafkaBroker:
+        if self._broker is None:
+            raise RuntimeError("this runtime runs without messaging")
+        return self._broker
+
     @property
     def store(self) -> Store:
         if self._store is None:
@@ -82,7 +113,8 @@ class ServiceRuntime:
         return collection
 
     async def consumer(self) -> EventConsumer:
-        """This service's one event consumer (one consumer group over all its topics)."""
+        """This service's one event consumer (one consumer group over all its topics);
+        only with messaging (check `runtime.messaging`)."""
         if self._consumer is None:
             inbox = await self.store.collection(inbox_spec(self.settings.service_name))
             self._consumer = EventConsumer(
@@ -96,7 +128,13 @@ class ServiceRuntime:
         return self._consumer
 
     def add_background(self, worker: Background) -> None:
+        """Started after messaging, in the order added; stopped in reverse, first."""
         self._background.append(worker)
+
+    def add_shutdown(self, step: Callable[[], Awaitable[None] | None]) -> None:
+        """Something to do only when stopping, placed in the background work's reverse
+        order like a worker added here (e.g. added last, it runs first)."""
+        self._background.append(_OnStop(step))
 
     # ---- lifecycle ----------------------------------------------------------------------
     async def open(self) -> None:
@@ -104,7 +142,14 @@ class ServiceRuntime:
             self._store = await open_store(self.settings)
 
     async def start(self) -> None:
-        """Subscribe, connect, then start relaying and background work."""
+        """With messaging: subscribe, connect and start relaying. Then background work."""
+        if self.messaging:
+            await self._start_messaging()
+        for worker in self._background:
+            await worker.start()
+            self._started.append(worker.stop)
+
+    async def _start_messaging(self) -> None:
         if self._consumer is not None:
             self._consumer.subscribe()
         await self.broker.start()
@@ -122,9 +167,6 @@ class ServiceRuntime:
             )
             await self._relay.start()
             self._started.append(self._relay.stop)
-        for worker in self._background:
-            await worker.start()
-            self._started.append(worker.stop)
 
     async def stop(self) -> None:
         """Stop in reverse order: background work, relay (drains its batch), consumer,
@@ -135,7 +177,7 @@ class ServiceRuntime:
                 await step()
             except Exception:
                 log.exception("error while stopping %s", getattr(step, "__qualname__", step))
-        if self._store is not None:
+        if self._store is not None and self._owns_store:
             await self._store.close()
         if self._jwks is not None:
             await self._jwks.aclose()
@@ -155,7 +197,9 @@ class ServiceRuntime:
                     extra={
                         "fields": {
                             "store": self.store.describe(),
-                            "broker": self.settings.kafka_bootstrap_servers,
+                            "broker": self.settings.kafka_bootstrap_servers
+                            if self.messaging
+                            else "none (messaging off)",
                         }
                     },
                 )
@@ -173,4 +217,6 @@ class ServiceRuntime:
             if not await self.broker.ping(timeout=_BROKER_PING_TIMEOUT):
                 raise ConnectionError(f"Kafka at {self.settings.kafka_bootstrap_servers}")
 
+        if not self.messaging:
+            return [("store", store_ready)]
         return [("store", store_ready), ("broker", broker_ready)]

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from hearth_alerts.adapters.repositories import open_repositories
-from hearth_alerts.adapters.stream import StreamFeed
+from hearth_alerts.adapters.stream import stream_feed
 from hearth_alerts.channels import (
     Channels,
     ConsoleStreamChannel,
@@ -60,31 +60,6 @@ def build_channels(settings: AlertsSettings, hub: StreamHub) -> Channels:
             "console": ConsoleStreamChannel(hub),
         }
     )
-
-
-class _Deliveries:
-    """Stops last: lets first delivery attempts in flight finish, then closes channels."""
-
-    def __init__(self, deps: AlertsDeps) -> None:
-        self._deps = deps
-
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        await self._deps.background.drain()
-        await self._deps.channels.aclose()
-
-
-class _Hub:
-    def __init__(self, hub: StreamHub) -> None:
-        self._hub = hub
-
-    async def start(self) -> None:
-        return None
-
-    async def stop(self) -> None:
-        self._hub.close_all()
 
 
 def create_app(
@@ -145,8 +120,14 @@ def create_app(
         deps.wake_escalations = escalations.wake
         deps.wake_notifications = retries.wake
         events.register(await rt.consumer(), deps)
+
+        async def finish_deliveries() -> None:
+            # Lets first delivery attempts in flight finish, then closes the channels.
+            await deps.background.drain()
+            await deps.channels.aclose()
+
         # Stopped in reverse order: the stream first, deliveries in flight last.
-        rt.add_background(_Deliveries(deps))
+        rt.add_shutdown(finish_deliveries)
         rt.add_background(escalations)
         rt.add_background(retries)
         rt.add_background(
@@ -156,9 +137,9 @@ def create_app(
                 clock=the_clock,
             )
         )
-        rt.add_background(_Hub(hub))
+        rt.add_shutdown(hub.close_all)
         rt.add_background(
-            StreamFeed(
+            stream_feed(
                 settings.kafka_bootstrap_servers,
                 hub,
                 fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,

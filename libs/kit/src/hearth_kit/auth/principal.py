@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ROLES = frozenset(
-    {"resident", "family", "carer", "professional", "oncall", "council_admin", "platform_admin"}
-)
-# Council staff: people who work for the council rather than people it cares for.
-STAFF_ROLES = frozenset({"professional", "oncall", "council_admin"})
+from hearth_kit.people.model import ROLES, STAFF_ROLES
+
+__all__ = ["ROLES", "STAFF_ROLES", "Principal"]
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from hearth_kit.messaging.outbox import (
     outbox_entry,
     publish_envelope,
 )
+from hearth_kit.messaging.tail import TopicTail
 
 __all__ = [
     "INBOX_TTL_SECONDS",
@@ -28,6 +29,7 @@ __all__ = [
     "OutboxRelay",
     "PermanentError",
     "RelayRound",
+    "TopicTail",
     "default_owner",
     "enqueue_envelope",
     "event_headers",

@@ -46,6 +46,7 @@ from hearth_kit.logging import log_context
 from hearth_kit.messaging import headers as h
 from hearth_kit.messaging.metrics import consumer_metrics
 from hearth_kit.store.port import Collection, CollectionSpec, DuplicateKey
+from hearth_kit.tasks import cancel_and_wait
 from hearth_kit.tracing import extract_context
 
 logger = logging.getLogger("hearth.consumer")
@@ -200,10 +201,7 @@ class EventConsumer:
     async def stop(self) -> None:
         self._sweeper_wanted = False
         task, self._sweeper = self._sweeper, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(task)
 
     async def sweep(self) -> int:
         """Delete expired inbox entries now; returns how many."""

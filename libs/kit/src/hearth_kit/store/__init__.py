@@ -11,6 +11,7 @@ from hearth_kit.store.port import (
     DuplicateKey,
     Index,
     NotFound,
+    OpenCollection,
     Page,
     Query,
     Range,
@@ -18,6 +19,7 @@ from hearth_kit.store.port import (
     StoreError,
 )
 from hearth_kit.store.sqlite import SqliteStore
+from hearth_kit.store.writes import delete_where, merge_fields, save_versioned
 
 __all__ = [
     "BadCursor",
@@ -29,11 +31,15 @@ __all__ = [
     "Index",
     "MongoStore",
     "NotFound",
+    "OpenCollection",
     "Page",
     "Query",
     "Range",
     "SqliteStore",
     "Store",
     "StoreError",
+    "delete_where",
+    "merge_fields",
     "open_store",
+    "save_versioned",
 ]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 Document = dict[str, Any]
 
@@ -207,6 +207,13 @@ class Collection(abc.ABC):
     @abc.abstractmethod
     async def expire(self, *, before: float) -> int:
         """Delete documents whose expires_field is earlier than `before`; returns how many."""
+
+
+class OpenCollection(Protocol):
+    """How a service's repositories open their collections (`ServiceRuntime.collection`
+    is one): with `outbox`, a relay publishes the events saved in the collection."""
+
+    async def __call__(self, spec: CollectionSpec, *, outbox: bool) -> Collection: ...
 
 
 class Store(abc.ABC):

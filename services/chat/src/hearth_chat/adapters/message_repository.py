@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from hearth_chat.adapters.documents import message_doc, message_from
-from hearth_chat.domain.errors import Conflict
 from hearth_chat.domain.message import Message
+from hearth_kit.errors import concurrent_change
 from hearth_kit.store import (
     Collection,
     CollectionSpec,
@@ -32,12 +32,6 @@ MESSAGES = CollectionSpec(
 )
 # Concurrent senders in one conversation retry for the next free seq this many times.
 SEQ_ATTEMPTS = 50
-
-
-def _seq_conflict() -> Conflict:
-    return Conflict(
-        "the conversation changed repeatedly meanwhile; retry", code="concurrent_change"
-    )
 
 
 BuildMessage = Callable[[int], tuple[Message, Sequence[Document]]]
@@ -88,7 +82,7 @@ class Messages:
                         return existing, False
                 continue
             return message, True
-        raise _seq_conflict()
+        raise concurrent_change("the conversation")
 
     async def by_client_ref(
         self, tenant_id: str, conversation_id: str, author_id: str, client_ref: str

@@ -3,20 +3,21 @@ starts with it (the store puts `tenant_id` first)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from hearth_chat.adapters.directory import CIRCLES, PEOPLE, Directory
 from hearth_chat.adapters.documents import conversation_doc, conversation_from
 from hearth_chat.adapters.message_repository import MESSAGES, Messages
 from hearth_chat.adapters.support_repository import (
+    CAS_ATTEMPTS,
     SETTINGS,
     SUPPORT,
     CouncilSettings,
     SupportRequests,
 )
 from hearth_chat.domain.conversation import Conversation
-from hearth_chat.domain.errors import Conflict
+from hearth_kit.errors import concurrent_change
+from hearth_kit.people.directory import Directory
 from hearth_kit.store import (
     Collection,
     CollectionSpec,
@@ -24,7 +25,9 @@ from hearth_kit.store import (
     Document,
     DuplicateKey,
     Index,
+    OpenCollection,
     Query,
+    delete_where,
 )
 
 CONVERSATIONS = CollectionSpec(name="conversations", indexes=(Index(("kind", "created_at")),))
@@ -34,13 +37,6 @@ MEMBERSHIPS = CollectionSpec(
 )
 # Collections whose outboxes the relay publishes.
 OUTBOX_SPECS = (MESSAGES, SUPPORT)
-CAS_ATTEMPTS = 8
-
-OpenCollection = Callable[[CollectionSpec, bool], Awaitable[Collection]]
-
-
-def _conflict(what: str) -> Conflict:
-    return Conflict(f"the {what} changed repeatedly meanwhile; retry", code="concurrent_change")
 
 
 class Conversations:
@@ -71,7 +67,7 @@ class Conversations:
             except ConcurrencyConflict:
                 continue
             return new
-        raise _conflict("conversation")
+        raise concurrent_change("the conversation")
 
 
 @dataclass(frozen=True)
@@ -150,15 +146,10 @@ class Memberships:
             except ConcurrencyConflict:
                 continue
             return seq
-        raise _conflict("read marker")
+        raise concurrent_change("the read marker")
 
     async def erase_user(self, tenant_id: str, user_id: str) -> None:
-        while True:
-            page = await self.collection.find(tenant_id, Query(where={"user_id": user_id}))
-            if not page.items:
-                return
-            for doc in page.items:
-                await self.collection.delete(tenant_id, doc["id"])
+        await delete_where(self.collection, tenant_id, "user_id", user_id)
 
 
 def _membership(doc: Document) -> Membership:
@@ -181,11 +172,10 @@ class Repositories:
 
 
 async def open_repositories(open_collection: OpenCollection) -> Repositories:
-    """Open every collection; `open_collection(spec, outbox)` registers outbox ones with
-    the relay when the service has one."""
+    """Open every collection, telling `open_collection` which carry an outbox."""
 
     async def open_(spec: CollectionSpec) -> Collection:
-        return await open_collection(spec, spec in OUTBOX_SPECS)
+        return await open_collection(spec, outbox=spec in OUTBOX_SPECS)
 
     return Repositories(
         conversations=Conversations(await open_(CONVERSATIONS)),
@@ -193,5 +183,5 @@ async def open_repositories(open_collection: OpenCollection) -> Repositories:
         messages=Messages(await open_(MESSAGES)),
         support=SupportRequests(await open_(SUPPORT)),
         settings=CouncilSettings(await open_(SETTINGS)),
-        directory=Directory(await open_(PEOPLE), await open_(CIRCLES)),
+        directory=await Directory.open(open_collection),
     )

@@ -12,17 +12,18 @@ from hearth_chat.adapters.documents import (
     request_doc,
     request_from,
 )
-from hearth_chat.domain.errors import Conflict
 from hearth_chat.domain.phrases import CouncilPhrases
 from hearth_chat.domain.support import SupportRequest
+from hearth_kit.errors import concurrent_change
 from hearth_kit.store import (
     Collection,
     CollectionSpec,
     ConcurrencyConflict,
     Document,
-    DuplicateKey,
     Index,
     Query,
+    merge_fields,
+    save_versioned,
 )
 
 SUPPORT = CollectionSpec(
@@ -31,12 +32,8 @@ SUPPORT = CollectionSpec(
     due_field=DUE_FIELD,
 )
 SETTINGS = CollectionSpec(name="council_settings")
-SETTINGS = CollectionSpec(name="council_settings")
+# How many times a read-modify-write is retried when another writer saved first.
 CAS_ATTEMPTS = 8
-
-
-def _conflict(what: str) -> Conflict:
-    return Conflict(f"the {what} changed repeatedly meanwhile; retry", code="concurrent_change")
 
 
 class SupportRequests:
@@ -96,18 +93,13 @@ class CouncilSettings:
         return float(value) if isinstance(value, int | float) else None
 
     async def set_support_target(self, tenant_id: str, seconds: float, by: str) -> None:
-        for _ in range(CAS_ATTEMPTS):
-            doc = await self.collection.get(tenant_id, "support")
-            body = {"id": "support", "tenant_id": tenant_id, "target_seconds": seconds, "by": by}
-            try:
-                if doc is None:
-                    await self.collection.insert(body)
-                else:
-                    await self.collection.save(body, expected_version=doc["version"])
-            except (DuplicateKey, ConcurrencyConflict):
-                continue
-            return
-        raise _conflict("settings")
+        changes = {"target_seconds": seconds, "by": by}
+        try:
+            await merge_fields(
+                self.collection, tenant_id, "support", changes, attempts=CAS_ATTEMPTS
+            )
+        except ConcurrencyConflict as exc:
+            raise concurrent_change("the settings") from exc
 
     async def phrases(self, tenant_id: str) -> tuple[CouncilPhrases, int]:
         doc = await self.collection.get(tenant_id, "phrases")
@@ -115,11 +107,4 @@ class CouncilSettings:
 
     async def save_phrases(self, tenant_id: str, phrases: CouncilPhrases, *, version: int) -> None:
         """Insert (version 0) or compare-and-swap; ConcurrencyConflict if it lost."""
-        doc = phrases_doc(tenant_id, phrases)
-        if version == 0:
-            try:
-                await self.collection.insert(doc)
-            except DuplicateKey as exc:
-                raise ConcurrencyConflict(SETTINGS.name, "phrases", 0) from exc
-            return
-        await self.collection.save(doc, expected_version=version)
+        await save_versioned(self.collection, phrases_doc(tenant_id, phrases), version=version)

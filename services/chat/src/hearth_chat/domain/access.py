@@ -14,36 +14,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from hearth_kit.people.model import STAFF_ROLES, Actor, is_staff_role
 
-STAFF_ROLES = frozenset({"professional", "oncall", "council_admin"})
-ADMIN_ROLE = "council_admin"
 # Roles that chat at all (platform administrators hold no council's conversations).
 CHAT_ROLES = frozenset({"resident", "family", "carer", *STAFF_ROLES})
 
-
-@dataclass(frozen=True)
-class Actor:
-    user_id: str
-    tenant_id: str
-    roles: frozenset[str]
-
-    @property
-    def is_staff(self) -> bool:
-        return not self.roles.isdisjoint(STAFF_ROLES)
-
-    @property
-    def is_admin(self) -> bool:
-        return ADMIN_ROLE in self.roles
-
-    @property
-    def is_resident(self) -> bool:
-        return "resident" in self.roles
-
-    @property
-    def chats(self) -> bool:
-        return not self.roles.isdisjoint(CHAT_ROLES)
-
-
-def is_staff_role(role: str | None) -> bool:
-    return role in STAFF_ROLES
+__all__ = ["CHAT_ROLES", "STAFF_ROLES", "Actor", "is_staff_role"]

@@ -1,4 +1,4 @@
-"""What every chat route shares: dependencies, the caller as an actor, roles."""
+"""What every chat route shares: dependencies, the caller's token, roles."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from hearth_chat.domain.access import CHAT_ROLES, STAFF_ROLES, Actor
+from hearth_chat.domain.access import CHAT_ROLES, STAFF_ROLES
 from hearth_chat.handlers.context import ChatDeps
 from hearth_kit.auth import Principal
 from hearth_kit.http import require_roles
@@ -16,10 +16,6 @@ from hearth_kit.http.security import bearer_token
 def deps(request: Request) -> ChatDeps:
     found: ChatDeps = request.app.state.chat
     return found
-
-
-def actor_of(principal: Principal) -> Actor:
-    return Actor(user_id=principal.user_id, tenant_id=principal.tenant_id, roles=principal.roles)
 
 
 def token(request: Request) -> str:

@@ -11,8 +11,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Query, Response
 
 from hearth_chat.commands import EditMessage, MarkRead, PostMessage, StartConversation
+from hearth_chat.domain.access import Actor
 from hearth_chat.domain.errors import InvalidInput
-from hearth_chat.entrypoints.common import Deps, Member, Token, actor_of
+from hearth_chat.entrypoints.common import Deps, Member, Token
 from hearth_chat.entrypoints.views import conversation_json, message_json
 from hearth_chat.handlers import conversations, messages
 from hearth_chat.handlers.conversations import ConversationView
@@ -32,7 +33,7 @@ IdempotencyKey = Annotated[
 async def start(
     cmd: StartConversation, response: Response, principal: Member, d: Deps, token: Token
 ) -> dict[str, Any]:
-    actor = actor_of(principal)
+    actor = Actor.of(principal)
     if cmd.kind == "direct":
         if cmd.with_user_id is None:
             raise InvalidInput("say who the conversation is with", field="with_user_id")
@@ -53,7 +54,7 @@ async def list_mine(
     principal: Member, d: Deps, limit: Limit = 50, cursor: Cursor = None
 ) -> dict[str, Any]:
     views, next_cursor = await conversations.list_conversations(
-        actor=actor_of(principal), deps=d, limit=limit, cursor=cursor
+        actor=Actor.of(principal), deps=d, limit=limit, cursor=cursor
     )
     return {"items": [conversation_json(v) for v in views], "next_cursor": next_cursor}
 
@@ -63,7 +64,7 @@ async def get_one(
     principal: Member, d: Deps, token: Token, conversation_id: str = id_path()
 ) -> dict[str, Any]:
     view = await conversations.get_conversation(
-        conversation_id, actor=actor_of(principal), deps=d, token=token
+        conversation_id, actor=Actor.of(principal), deps=d, token=token
     )
     return conversation_json(view)
 
@@ -78,7 +79,7 @@ async def page(
     before: Cursor = None,
 ) -> dict[str, Any]:
     """Newest first; pass `next_cursor` as `before` for the page before."""
-    actor = actor_of(principal)
+    actor = Actor.of(principal)
     _, items, next_cursor = await messages.page_messages(
         conversation_id, actor=actor, deps=d, limit=limit, before=before, token=token
     )
@@ -98,7 +99,7 @@ async def post(
     conversation_id: str = id_path(),
     idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
-    actor = actor_of(principal)
+    actor = Actor.of(principal)
     message, created = await messages.post_message(
         cmd.text, conversation_id, actor=actor, deps=d, client_ref=idempotency_key, token=token
     )
@@ -116,7 +117,7 @@ async def edit(
     conversation_id: str = id_path(),
     message_id: str = id_path(),
 ) -> dict[str, Any]:
-    actor = actor_of(principal)
+    actor = Actor.of(principal)
     message = await messages.edit_message(
         cmd.text, conversation_id, message_id, actor=actor, deps=d, token=token
     )
@@ -131,7 +132,7 @@ async def delete(
     conversation_id: str = id_path(),
     message_id: str = id_path(),
 ) -> dict[str, Any]:
-    actor = actor_of(principal)
+    actor = Actor.of(principal)
     message = await messages.delete_message(
         conversation_id, message_id, actor=actor, deps=d, token=token
     )
@@ -149,7 +150,7 @@ async def read(
     view = await conversations.mark_read(
         conversation_id,
         cmd.seq if cmd else None,
-        actor=actor_of(principal),
+        actor=Actor.of(principal),
         deps=d,
         token=token,
     )

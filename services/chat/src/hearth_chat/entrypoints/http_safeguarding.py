@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from hearth_chat.commands import PutPhrases, ReviewFlag
+from hearth_chat.domain.access import Actor
 from hearth_chat.domain.message import FlagStatus
 from hearth_chat.domain.safeguarding import baseline_phrases
-from hearth_chat.entrypoints.common import Admin, Deps, Staff, actor_of
+from hearth_chat.entrypoints.common import Admin, Deps, Staff
 from hearth_chat.entrypoints.views import flagged_json, phrases_json
 from hearth_chat.handlers import safeguarding
 from hearth_kit.http import id_path
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/v1/safeguarding", tags=["safeguarding"])
 
 @router.get("/phrases")
 async def get_phrases(principal: Admin, d: Deps) -> dict[str, Any]:
-    phrases = await safeguarding.get_phrases(actor=actor_of(principal), deps=d)
+    phrases = await safeguarding.get_phrases(actor=Actor.of(principal), deps=d)
     return phrases_json(phrases, baseline_count=len(baseline_phrases()))
 
 
@@ -28,7 +29,7 @@ async def put_phrases(cmd: PutPhrases, principal: Admin, d: Deps) -> dict[str, A
     phrases = await safeguarding.put_phrases(
         [(p.phrase, p.category, p.severity) for p in cmd.phrases],
         list(cmd.allow),
-        actor=actor_of(principal),
+        actor=Actor.of(principal),
         deps=d,
     )
     return phrases_json(phrases, baseline_count=len(baseline_phrases()))
@@ -43,7 +44,7 @@ async def list_flags(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> dict[str, Any]:
     items, next_cursor = await safeguarding.list_flags(
-        status, actor=actor_of(principal), deps=d, limit=limit, cursor=cursor
+        status, actor=Actor.of(principal), deps=d, limit=limit, cursor=cursor
     )
     return {"items": [flagged_json(m) for m in items], "next_cursor": next_cursor}
 
@@ -54,6 +55,6 @@ async def review(
 ) -> dict[str, Any]:
     """`flag_id` is the id of the flagged message."""
     message = await safeguarding.review_flag(
-        flag_id, cmd.outcome, cmd.note, actor=actor_of(principal), deps=d
+        flag_id, cmd.outcome, cmd.note, actor=Actor.of(principal), deps=d
     )
     return flagged_json(message)

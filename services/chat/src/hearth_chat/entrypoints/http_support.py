@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from hearth_chat.commands import CloseRequest, Handover, RequestSupport, SupportSettings
+from hearth_chat.domain.access import Actor
 from hearth_chat.domain.support import Status
-from hearth_chat.entrypoints.common import Admin, Deps, Member, Staff, Token, actor_of
+from hearth_chat.entrypoints.common import Admin, Deps, Member, Staff, Token
 from hearth_chat.entrypoints.views import request_json
 from hearth_chat.handlers import support
 from hearth_kit.http import id_path
@@ -23,7 +24,7 @@ async def open_request(
 ) -> dict[str, Any]:
     request, created = await support.request_support(
         cmd.urgency,
-        actor=actor_of(principal),
+        actor=Actor.of(principal),
         deps=d,
         resident_id=cmd.resident_id,
         text=cmd.text,
@@ -44,7 +45,7 @@ async def queue(
 ) -> dict[str, Any]:
     """Requests in a status (waiting by default): urgent first, then longest waiting."""
     items, next_cursor = await support.queue(
-        status, actor=actor_of(principal), deps=d, limit=limit, cursor=cursor
+        status, actor=Actor.of(principal), deps=d, limit=limit, cursor=cursor
     )
     now = d.now()
     return {"items": [request_json(r, now=now) for r in items], "next_cursor": next_cursor}
@@ -52,13 +53,13 @@ async def queue(
 
 @router.get("/requests/{request_id}")
 async def get_request(principal: Member, d: Deps, request_id: str = id_path()) -> dict[str, Any]:
-    request = await support.get_request(request_id, actor=actor_of(principal), deps=d)
+    request = await support.get_request(request_id, actor=Actor.of(principal), deps=d)
     return request_json(request, now=d.now())
 
 
 @router.post("/requests/{request_id}/claim")
 async def claim(principal: Staff, d: Deps, request_id: str = id_path()) -> dict[str, Any]:
-    request = await support.claim(request_id, actor=actor_of(principal), deps=d)
+    request = await support.claim(request_id, actor=Actor.of(principal), deps=d)
     return request_json(request, now=d.now())
 
 
@@ -67,7 +68,7 @@ async def handover(
     cmd: Handover, principal: Staff, d: Deps, token: Token, request_id: str = id_path()
 ) -> dict[str, Any]:
     request = await support.handover(
-        request_id, cmd.to_user_id, cmd.note, actor=actor_of(principal), deps=d, token=token
+        request_id, cmd.to_user_id, cmd.note, actor=Actor.of(principal), deps=d, token=token
     )
     return request_json(request, now=d.now())
 
@@ -76,7 +77,7 @@ async def handover(
 async def close(
     cmd: CloseRequest, principal: Member, d: Deps, request_id: str = id_path()
 ) -> dict[str, Any]:
-    request = await support.close(request_id, cmd.outcome, actor=actor_of(principal), deps=d)
+    request = await support.close(request_id, cmd.outcome, actor=Actor.of(principal), deps=d)
     return request_json(request, now=d.now())
 
 
@@ -88,5 +89,5 @@ async def get_settings(principal: Staff, d: Deps) -> dict[str, Any]:
 
 @router.put("/settings")
 async def put_settings(cmd: SupportSettings, principal: Admin, d: Deps) -> dict[str, Any]:
-    seconds = await support.set_target(float(cmd.target_seconds), actor=actor_of(principal), deps=d)
+    seconds = await support.set_target(float(cmd.target_seconds), actor=Actor.of(principal), deps=d)
     return {"target_seconds": seconds}

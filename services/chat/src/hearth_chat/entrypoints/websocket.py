@@ -40,7 +40,7 @@ from hearth_chat.adapters.hub import (
     CLOSE_TOO_BIG,
     CLOSE_UNSUPPORTED_DATA,
 )
-from hearth_chat.domain.access import CHAT_ROLES
+from hearth_chat.domain.access import CHAT_ROLES, Actor
 from hearth_chat.domain.frames import (
     Auth,
     ClientFrame,
@@ -54,7 +54,6 @@ from hearth_chat.domain.frames import (
     parse_frame,
 )
 from hearth_chat.domain.ratelimit import TokenBucket
-from hearth_chat.entrypoints.common import actor_of
 from hearth_chat.entrypoints.views import message_json
 from hearth_chat.entrypoints.ws_connection import Connection, SocketLimits
 from hearth_chat.handlers import conversations, live, messages
@@ -108,7 +107,7 @@ async def chat_socket(websocket: WebSocket) -> None:
     await websocket.accept(subprotocol=subprotocol)
     connection = Connection(
         websocket,
-        actor=actor_of(principal),
+        actor=Actor.of(principal),
         token=token,
         expires_at=principal.expires_at,
         deps=deps,

@@ -2,17 +2,17 @@
 they may start a direct conversation with (rules in `domain.access`).
 
 Circles and people come from identity's events; when those have not arrived yet, chat
-asks identity with the caller's own token (see `adapters.identity_client`).
+asks identity with the caller's own token (the kit's `hearth_kit.people`).
 """
 
 from __future__ import annotations
 
-from hearth_chat.adapters.directory import Person
-from hearth_chat.adapters.identity_client import IdentityUnavailable
-from hearth_chat.domain.access import Actor, is_staff_role
+from hearth_chat.domain.access import Actor
 from hearth_chat.domain.conversation import Conversation, not_found
 from hearth_chat.domain.errors import Forbidden, InvalidInput, NotFoundError, Unavailable
 from hearth_chat.handlers.context import ChatDeps
+from hearth_kit.people import Person
+from hearth_kit.people.identity import IdentityUnavailable
 
 
 def person_not_found() -> NotFoundError:
@@ -26,22 +26,10 @@ def _unavailable(exc: Exception) -> Unavailable:
 async def in_circle(
     tenant_id: str, resident_id: str, member_id: str, *, deps: ChatDeps, token: str | None
 ) -> bool:
-    directory = deps.repos.directory
-    if await directory.in_circle(tenant_id, resident_id, member_id):
-        return True
-    if deps.identity is None or token is None:
-        return False
     try:
-        members = await deps.identity.circle(resident_id, token=token)
+        return await deps.people.in_circle(tenant_id, resident_id, member_id, token=token)
     except IdentityUnavailable as exc:
         raise _unavailable(exc) from exc
-    for member in members or ():
-        if member.member_id == member_id:
-            await directory.add_to_circle(tenant_id, resident_id, member_id, member.relationship)
-            if member.role is not None:
-                await directory.remember_person(tenant_id, member_id, role=member.role)
-            return True
-    return False
 
 
 async def known_person(
@@ -49,19 +37,12 @@ async def known_person(
 ) -> Person | None:
     """Someone of the caller's council; staff callers may ask identity about people chat
     has not heard of yet."""
-    directory = deps.repos.directory
-    person = await directory.person(actor.tenant_id, user_id)
-    if person is not None or not actor.is_staff or deps.identity is None or token is None:
-        return person
     try:
-        person = await deps.identity.user(user_id, token=token)
+        return await deps.people.person(
+            actor.tenant_id, user_id, token=token if actor.is_staff else None
+        )
     except IdentityUnavailable as exc:
         raise _unavailable(exc) from exc
-    if person is not None:
-        await directory.remember_person(
-            actor.tenant_id, user_id, role=person.role, active=person.active
-        )
-    return person
 
 
 async def direct_basis(
@@ -82,7 +63,7 @@ async def direct_basis(
         if await in_circle(tenant, actor.user_id, other_id, deps=deps, token=token):
             return actor.user_id
         other = await deps.repos.directory.person(tenant, other_id)
-        if other is not None and other.active and is_staff_role(other.role):
+        if other is not None and other.active and other.is_staff:
             return None
         raise person_not_found()
     if await in_circle(tenant, other_id, actor.user_id, deps=deps, token=token):

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hearth_chat.adapters.hub import Hub
-from hearth_chat.adapters.identity_client import IdentityLookup
 from hearth_chat.adapters.metrics import ChatMetrics
 from hearth_chat.adapters.repositories import Repositories
 from hearth_chat.adapters.scanners import ScannerCache
 from hearth_contracts import EventData
 from hearth_kit.messaging import outbox_entry
+from hearth_kit.people.directory import People
+from hearth_kit.people.identity import IdentityLookup
 from hearth_timers import Clock, utc_datetime
 
 PRODUCER = "chat"
@@ -53,6 +54,11 @@ class ChatDeps:
     # Tells other replicas someone is typing (nothing stored).
     publish_typing: Callable[[str, str, str], Awaitable[None]] = _no_typing
     new_id: Callable[[], str] = _new_id
+
+    @property
+    def people(self) -> People:
+        """People and circles: what identity's events told us, else identity itself."""
+        return People(self.repos.directory, self.identity)
 
     def now(self) -> float:
         return self.clock.now()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from hearth_chat.adapters.documents import request_from
-from hearth_chat.domain.access import Actor, is_staff_role
+from hearth_chat.domain.access import Actor
 from hearth_chat.domain.conversation import Conversation
 from hearth_chat.domain.errors import Forbidden, InvalidInput, NotFoundError
 from hearth_chat.domain.support import (
@@ -215,7 +215,7 @@ async def handover(
     if not actor.is_staff:
         raise Forbidden("only council staff hand over support requests")
     person = await known_person(actor, to_user_id, deps=deps, token=token)
-    if person is None or not person.active or not is_staff_role(person.role):
+    if person is None or not person.active or not person.is_staff:
         raise InvalidInput(
             "hand over to an active member of staff of this council",
             field="to_user_id",

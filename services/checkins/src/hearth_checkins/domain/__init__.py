@@ -11,7 +11,6 @@ from hearth_checkins.domain.checkin import (
     check_input,
 )
 from hearth_checkins.domain.errors import (
-    CheckinsError,
     Conflict,
     Forbidden,
     InvalidInput,
@@ -49,7 +48,6 @@ __all__ = [
     "CheckInInput",
     "CheckInStatus",
     "CheckInTime",
-    "CheckinsError",
     "Conflict",
     "Effect",
     "Forbidden",

@@ -12,13 +12,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 from typing import Literal
 
 from hearth_checkins.domain.errors import Forbidden, NotFoundError
+from hearth_kit.people.model import Actor
 
-STAFF = frozenset({"professional", "oncall", "council_admin"})
+__all__ = ["Action", "Actor", "Relation", "authorize", "relation_to"]
+
 Action = Literal["view", "manage", "check_in", "help"]
 
 
@@ -37,19 +38,8 @@ _ALLOWED: dict[Relation, frozenset[str]] = {
 }
 
 
-@dataclass(frozen=True)
-class Actor:
-    user_id: str
-    tenant_id: str
-    roles: frozenset[str]
-
-    @property
-    def is_staff(self) -> bool:
-        return not self.roles.isdisjoint(STAFF)
-
-
 def relation_to(actor: Actor, resident_id: str, *, in_circle: bool) -> Relation:
-    if actor.user_id == resident_id and "resident" in actor.roles:
+    if actor.user_id == resident_id and actor.is_resident:
         return Relation.SELF
     if actor.is_staff:
         return Relation.STAFF

@@ -1,41 +1,9 @@
 """What can go wrong in check-ins: the kit's domain errors (each answered over HTTP with a
-clear 4xx in Hearth's one error shape), carrying a specific code where one helps."""
+clear 4xx, or a 503 worth retrying, in Hearth's one error shape), carrying a specific
+code where one helps."""
 
 from __future__ import annotations
 
-from hearth_kit import errors as kit
+from hearth_kit.errors import Conflict, Forbidden, InvalidInput, NotFoundError, Unavailable
 
-
-class CheckinsError(kit.DomainError):
-    """Base of check-ins' errors: a message safe to show, the field at fault, a code."""
-
-    def __init__(self, message: str, *, field: str | None = None, code: str | None = None) -> None:
-        super().__init__(message, field=field)
-        if code is not None:
-            self.code = code
-
-
-class InvalidInput(CheckinsError, kit.InvalidInput):
-    """Input that can never be accepted as it is (422)."""
-
-
-class Conflict(CheckinsError, kit.Conflict):
-    """Input that clashes with what is stored (409), e.g. overlapping pauses."""
-
-
-class Forbidden(CheckinsError, kit.Forbidden):
-    """The caller may see the resident but not do this (403)."""
-
-
-class NotFoundError(CheckinsError, kit.NotFoundError):
-    """Absent, or not the caller's to see (404): the two are never told apart."""
-
-
-class Unavailable(CheckinsError):
-    """Something needed to answer is down for now (503); worth retrying shortly."""
-
-    code = "unavailable"
-    http_status = 503
-
-    def http_headers(self) -> dict[str, str]:
-        return {"Retry-After": "2"}
+__all__ = ["Conflict", "Forbidden", "InvalidInput", "NotFoundError", "Unavailable"]

@@ -2,43 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
-from hearth_checkins.handlers import identity_events as h
 from hearth_checkins.handlers.context import CheckinsDeps
+from hearth_checkins.handlers.identity_events import on_tenant_created, people_events
 from hearth_contracts import Envelope
-from hearth_contracts.identity import (
-    CircleMemberAdded,
-    CircleMemberRemoved,
-    TenantCreated,
-    UserDeactivated,
-    UserErasureRequested,
-    UserRegistered,
-    UserRoleChanged,
-)
+from hearth_contracts.identity import TenantCreated
 from hearth_kit.messaging import EventConsumer
-
-_HANDLERS: list[tuple[type[Any], Callable[..., Awaitable[None]]]] = [
-    (TenantCreated, h.on_tenant_created),
-    (UserRegistered, h.on_user_registered),
-    (UserRoleChanged, h.on_role_changed),
-    (UserDeactivated, h.on_user_deactivated),
-    (UserErasureRequested, h.on_erasure_requested),
-    (CircleMemberAdded, h.on_circle_member_added),
-    (CircleMemberRemoved, h.on_circle_member_removed),
-]
 
 
 def register_identity_handlers(consumer: EventConsumer, deps: CheckinsDeps) -> None:
-    for model, handler in _HANDLERS:
+    people_events(deps).register(consumer)
 
-        def bind(
-            handler: Callable[..., Awaitable[None]],
-        ) -> Callable[[Any, Envelope], Awaitable[None]]:
-            async def handle(data: Any, envelope: Envelope) -> None:
-                await handler(data, envelope, deps=deps)
-
-            return handle
-
-        consumer.handle(model)(bind(handler))
+    @consumer.handle(TenantCreated)
+    async def tenant_created(data: TenantCreated, envelope: Envelope) -> None:
+        await on_tenant_created(data, envelope, deps=deps)

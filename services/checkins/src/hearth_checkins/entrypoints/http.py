@@ -32,10 +32,6 @@ def deps(request: Request) -> CheckinsDeps:
     return found
 
 
-def actor_of(principal: Principal) -> Actor:
-    return Actor(user_id=principal.user_id, tenant_id=principal.tenant_id, roles=principal.roles)
-
-
 Caller = Annotated[Principal, Depends(current_principal)]
 Deps = Annotated[CheckinsDeps, Depends(deps)]
 
@@ -45,7 +41,7 @@ async def put_schedule(
     cmd: SetSchedule, resident_id: ResidentId, request: Request, principal: Caller, d: Deps
 ) -> dict[str, Any]:
     state = await schedules.set_schedule(
-        cmd, resident_id, actor=actor_of(principal), deps=d, token=bearer_token(request)
+        cmd, resident_id, actor=Actor.of(principal), deps=d, token=bearer_token(request)
     )
     return schedule_json(state, now=d.clock.now())
 
@@ -55,7 +51,7 @@ async def get_schedule(
     resident_id: ResidentId, request: Request, principal: Caller, d: Deps
 ) -> dict[str, Any]:
     state, _ = await schedules.get_schedule(
-        resident_id, actor=actor_of(principal), deps=d, token=bearer_token(request)
+        resident_id, actor=Actor.of(principal), deps=d, token=bearer_token(request)
     )
     return schedule_json(state, now=d.clock.now())
 
@@ -65,7 +61,7 @@ async def add_pause(
     cmd: AddPause, resident_id: ResidentId, request: Request, principal: Caller, d: Deps
 ) -> dict[str, Any]:
     state, pause = await schedules.add_pause(
-        cmd, resident_id, actor=actor_of(principal), deps=d, token=bearer_token(request)
+        cmd, resident_id, actor=Actor.of(principal), deps=d, token=bearer_token(request)
     )
     now = d.clock.now()
     return {"pause": pause_json(pause, now=now), "schedule": schedule_json(state, now=now)}
@@ -76,7 +72,7 @@ async def end_pause(
     resident_id: ResidentId, pause_id: PauseId, request: Request, principal: Caller, d: Deps
 ) -> dict[str, Any]:
     state = await schedules.end_pause(
-        pause_id, resident_id, actor=actor_of(principal), deps=d, token=bearer_token(request)
+        pause_id, resident_id, actor=Actor.of(principal), deps=d, token=bearer_token(request)
     )
     return schedule_json(state, now=d.clock.now())
 
@@ -94,7 +90,7 @@ async def record_checkin(
     result = await checkins.record_checkin(
         cmd,
         resident_id,
-        actor=actor_of(principal),
+        actor=Actor.of(principal),
         deps=d,
         idempotency_key=idempotency_key,
         token=bearer_token(request),
@@ -115,7 +111,7 @@ async def list_checkins(
 ) -> dict[str, Any]:
     items, next_cursor, relation = await checkins.list_checkins(
         resident_id,
-        actor=actor_of(principal),
+        actor=Actor.of(principal),
         deps=d,
         limit=limit,
         cursor=cursor,
@@ -138,7 +134,7 @@ async def request_help(
     doc = await checkins.request_help(
         cmd or RequestHelp(),
         resident_id,
-        actor=actor_of(principal),
+        actor=Actor.of(principal),
         deps=d,
         token=bearer_token(request),
     )

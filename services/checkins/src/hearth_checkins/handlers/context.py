@@ -8,11 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from hearth_checkins.adapters.identity_client import UserLookup
 from hearth_checkins.adapters.metrics import CheckinsMetrics
 from hearth_checkins.adapters.repositories import Repositories
-from hearth_checkins.domain import Conflict, Effect, NotFoundError, ResidentCheckIns
+from hearth_checkins.domain import Effect, NotFoundError, ResidentCheckIns
 from hearth_checkins.handlers.events import count_effects, outbox_events
+from hearth_kit.errors import concurrent_change
+from hearth_kit.people.directory import People
+from hearth_kit.people.identity import IdentityLookup
 from hearth_kit.store import ConcurrencyConflict
 from hearth_timers import Clock
 
@@ -36,10 +38,15 @@ class CheckinsDeps:
     clock: Clock
     metrics: CheckinsMetrics
     # Asks identity about a user its events have not told us about yet (None: never ask).
-    lookup_user: UserLookup | None = None
+    identity: IdentityLookup | None = None
     # Tells this process's deadline scheduler about a deadline it has just written.
     wake: Callable[[float], None] = field(default=_no_wake)
     new_id: Callable[[], str] = _new_id
+
+    @property
+    def people(self) -> People:
+        """People and circles: what identity's events told us, else identity itself."""
+        return People(self.repos.directory, self.identity)
 
 
 Change = Callable[[ResidentCheckIns], tuple[ResidentCheckIns, list[Effect], T]]
@@ -80,6 +87,4 @@ async def change_state(
         if due is not None and due != state.next_fire_at:
             deps.wake(due)
         return new, result
-    raise Conflict(
-        "the resident's check-ins changed repeatedly meanwhile; retry", code="concurrent_change"
-    )
+    raise concurrent_change("the resident's check-ins")

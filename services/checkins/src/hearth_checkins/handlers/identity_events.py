@@ -1,5 +1,6 @@
-"""What check-ins does with identity's events: keep its local view of people, circles and
-councils, and stop deadlines for residents who leave or are erased."""
+"""What check-ins does with identity's events: the kit keeps its view of people and
+circles (`hearth_kit.people.events`); check-ins remembers each council's timezone and
+stops deadlines for residents who leave or are erased."""
 
 from __future__ import annotations
 
@@ -8,70 +9,34 @@ from dataclasses import replace
 from hearth_checkins.domain import Effect, NotFoundError, ResidentCheckIns
 from hearth_checkins.handlers.context import CheckinsDeps, change_state
 from hearth_contracts import Envelope
-from hearth_contracts.identity import (
-    CircleMemberAdded,
-    CircleMemberRemoved,
-    TenantCreated,
-    UserDeactivated,
-    UserErasureRequested,
-    UserRegistered,
-    UserRoleChanged,
-)
+from hearth_contracts.identity import TenantCreated
+from hearth_kit.people.events import PeopleEvents
 
 
 async def on_tenant_created(data: TenantCreated, envelope: Envelope, *, deps: CheckinsDeps) -> None:
-    await deps.repos.directory.remember_council(data.tenant_id, data.timezone)
+    await deps.repos.councils.remember(data.tenant_id, data.timezone)
 
 
-async def on_user_registered(
-    data: UserRegistered, envelope: Envelope, *, deps: CheckinsDeps
-) -> None:
-    await deps.repos.directory.remember_person(
-        envelope.tenant_id, data.user_id, role=data.role, active=True
-    )
+def people_events(deps: CheckinsDeps) -> PeopleEvents:
+    """The handlers of identity's events about people, bound to check-ins' dependencies:
+    a deactivated resident has nothing due any more; an erased one loses what check-ins
+    holds about them."""
+
+    async def deactivated(tenant_id: str, user_id: str) -> None:
+        await _stop(tenant_id, user_id, deps=deps, erase=False)
+
+    async def erased(tenant_id: str, user_id: str) -> None:
+        await erase_resident(tenant_id, user_id, deps=deps)
+
+    return PeopleEvents(deps.repos.directory, deactivated=deactivated, erased=erased)
 
 
-async def on_role_changed(data: UserRoleChanged, envelope: Envelope, *, deps: CheckinsDeps) -> None:
-    await deps.repos.directory.remember_person(envelope.tenant_id, data.user_id, role=data.new_role)
-
-
-async def on_user_deactivated(
-    data: UserDeactivated, envelope: Envelope, *, deps: CheckinsDeps
-) -> None:
-    """A deactivated resident has nothing due any more; a deactivated member of a circle
-    sees nothing any more."""
-    tenant = envelope.tenant_id
-    await deps.repos.directory.remember_person(tenant, data.user_id, active=False)
-    await deps.repos.directory.remove_member_everywhere(tenant, data.user_id)
-    await _stop(tenant, data.user_id, deps=deps, erase=False)
-
-
-async def on_erasure_requested(
-    data: UserErasureRequested, envelope: Envelope, *, deps: CheckinsDeps
-) -> None:
-    """Erase what check-ins holds about the person: history, help requests, notes and the
-    schedule. Only ids remain on the (inactive) state, with any events still to publish."""
-    tenant = envelope.tenant_id
-    await _stop(tenant, data.user_id, deps=deps, erase=True)
-    await deps.repos.history.erase(tenant, data.user_id)
-    await deps.repos.help_requests.erase(tenant, data.user_id)
-    await deps.repos.directory.forget_person(tenant, data.user_id)
-
-
-async def on_circle_member_added(
-    data: CircleMemberAdded, envelope: Envelope, *, deps: CheckinsDeps
-) -> None:
-    await deps.repos.directory.add_to_circle(
-        envelope.tenant_id, data.resident_id, data.member_id, data.relationship
-    )
-
-
-async def on_circle_member_removed(
-    data: CircleMemberRemoved, envelope: Envelope, *, deps: CheckinsDeps
-) -> None:
-    await deps.repos.directory.remove_from_circle(
-        envelope.tenant_id, data.resident_id, data.member_id
-    )
+async def erase_resident(tenant_id: str, user_id: str, *, deps: CheckinsDeps) -> None:
+    """History, help requests, notes and the schedule go. Only ids remain on the
+    (inactive) state, with any events still to publish."""
+    await _stop(tenant_id, user_id, deps=deps, erase=True)
+    await deps.repos.history.erase(tenant_id, user_id)
+    await deps.repos.help_requests.erase(tenant_id, user_id)
 
 
 async def _stop(tenant_id: str, user_id: str, *, deps: CheckinsDeps, erase: bool) -> None:

@@ -38,7 +38,7 @@ async def set_schedule(
     """Replace the resident's schedule. The timezone defaults to the current schedule's,
     then to the council's; with neither it must be given."""
     await access(actor, resident_id, "manage", deps=deps, token=token)
-    council_zone = await deps.repos.directory.council_timezone(actor.tenant_id)
+    council_zone = await deps.repos.councils.timezone(actor.tenant_id)
 
     def change(state: ResidentCheckIns) -> tuple[ResidentCheckIns, list[Effect], None]:
         zone = cmd.timezone or (state.schedule.timezone if state.schedule else council_zone)

@@ -1,8 +1,5 @@
-"""Test support shared by every package: a local token signer that mimics identity.
-
-Only tests import this; it lets a service's tests mint access tokens without running
-identity, using the same claims and algorithm identity uses.
-"""
+"""A local token signer that mimics identity: a service's tests mint access tokens
+without running identity, with the same claims and algorithm identity uses."""
 
 from __future__ import annotations
 
@@ -63,3 +60,7 @@ class TokenSigner:
             **extra,
         }
         return jwt.encode(claims, self._key, algorithm="EdDSA", headers={"kid": self.kid})
+
+    def headers(self, **claims: Any) -> dict[str, str]:
+        """An Authorization header with a token of `claims` (see `token`)."""
+        return {"Authorization": f"Bearer {self.token(**claims)}"}

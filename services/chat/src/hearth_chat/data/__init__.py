@@ -1,0 +1,1 @@
+"""Data shipped with the chat service (the baseline safeguarding phrase list)."""
