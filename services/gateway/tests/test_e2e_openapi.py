@@ -22,6 +22,7 @@ from schemathesis import GenerationMode
 from hearth_devstack.seed import login
 from hearth_devstack.stack import Stack
 from hearth_devstack.testing import StackStartError, running_stack
+from hearth_gateway.domain.routes import ROUTES, Kind
 
 pytestmark = pytest.mark.e2e
 EXAMPLES = 10  # per operation and mode: enough to hit edge cases, keeps the run short
@@ -76,7 +77,14 @@ def test_no_server_errors(stack: Stack, admin_token: str) -> None:
     assert document["paths"], "the merged document lists no /v1 operations"
     schema = schemathesis.openapi.from_dict(document)
     headers = {"Authorization": f"Bearer {admin_token}"}
-    operations = [result.ok() for result in schema.get_all_operations()]
+    # Live streams never end by design: a generated request would wait on one until its
+    # timeout. They are exercised by the tests that read them (alerts' stream, chat's socket).
+    streams = {r.pattern for r in ROUTES if r.kind in (Kind.STREAM, Kind.WEBSOCKET)}
+    operations = [
+        op
+        for op in (result.ok() for result in schema.get_all_operations())
+        if op.path not in streams
+    ]
     assert operations
     failures: list[str] = []
     for operation in operations:
