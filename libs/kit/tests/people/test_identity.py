@@ -32,7 +32,7 @@ async def test_a_known_user_with_the_callers_token() -> None:
     await lookup.stop()
 
 
-@pytest.mark.parametrize("status", [403, 404])
+@pytest.mark.parametrize("status", [403, 404, 422])
 async def test_refused_or_unknown_is_nobody(status: int) -> None:
     lookup = lookup_answering(lambda r: httpx.Response(status, json={}))
     assert await lookup.user("x", token="t") is None

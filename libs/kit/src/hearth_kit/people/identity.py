@@ -1,6 +1,6 @@
 """Asking identity's HTTP API about a person or a resident's circle of support, with the
 caller's own token, so identity applies its own tenancy and roles. A refusal (403) and
-an unknown id (404) both mean "nobody": the caller learns nothing more."""
+an unknown or malformed id (404, 422) all mean "nobody": the caller learns nothing more."""
 
 from __future__ import annotations
 
@@ -81,7 +81,8 @@ class HttpIdentityLookup:
             )
         except httpx.HTTPError as exc:
             raise IdentityUnavailable(f"identity unreachable: {type(exc).__name__}") from exc
-        if response.status_code in (403, 404):
+        # 422: identity refused the id itself as malformed, so no such user can exist.
+        if response.status_code in (403, 404, 422):
             return None
         if response.status_code != 200:
             raise IdentityUnavailable(f"identity answered {response.status_code}")
