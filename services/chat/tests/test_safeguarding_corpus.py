@@ -1,12 +1,14 @@
 """Precision and recall of the baseline list on the labelled corpus, per category.
 
 `hearth_chat/data/safeguarding_corpus.jsonl`: one message a line, `{"text", "labels"}`
-(no labels: innocent). A message is a true positive for a category when the scanner
+(no labels: innocent; `"held_out": true`: see below). A message is a true positive for a category when the scanner
 reports that category and the labels hold it. Run with `pytest -s` to see the table.
 
 The corpus has plain, obfuscated and negated messages per category, innocent look-alikes
-and everyday chat. Its last batch was written after the phrase list was frozen and the
-list was not tuned on it: the misses there are what phrase matching cannot see.
+and everyday chat. The list was tuned on all of it but the last batch (56 messages),
+marked `held_out`, which was written before the list's latest extension and never tuned
+on: recall there (about 0.55) is the honest estimate of what the list catches in messages
+it has not seen, and its misses are what phrase matching cannot see.
 """
 
 from __future__ import annotations
@@ -21,30 +23,35 @@ from hearth_chat.domain.safeguarding import CATEGORIES, PhraseScanner, baseline_
 
 # Floors just below what the baseline achieves (see the printed table); never below 0.8.
 PRECISION_FLOOR = {
-    "self_harm": 0.94,
-    "abuse_neglect": 0.95,
-    "financial_abuse_scams": 0.93,
-    "falls_medical": 0.89,
-    "loneliness": 0.90,
+    "self_harm": 0.95,
+    "abuse_neglect": 0.96,
+    "financial_abuse_scams": 0.94,
+    "falls_medical": 0.91,
+    "loneliness": 0.92,
     "cold_hunger": 0.90,
 }
 RECALL_FLOOR = {
-    "self_harm": 0.86,
+    "self_harm": 0.88,
     "abuse_neglect": 0.85,
-    "financial_abuse_scams": 0.86,
-    "falls_medical": 0.83,
-    "loneliness": 0.83,
-    "cold_hunger": 0.83,
+    "financial_abuse_scams": 0.92,
+    "falls_medical": 0.96,
+    "loneliness": 0.92,
+    "cold_hunger": 0.98,
 }
 MIN_MESSAGES = 320
+# Messages never tuned on: the floor is what the list must keep catching as it changes.
+HELD_OUT_RECALL_FLOOR = 0.5
+HELD_OUT_PRECISION_FLOOR = 0.9
 
 
-def load_corpus() -> list[tuple[str, frozenset[str]]]:
+def load_corpus(*, held_out_only: bool = False) -> list[tuple[str, frozenset[str]]]:
     source = resources.files("hearth_chat.data").joinpath("safeguarding_corpus.jsonl")
     rows: list[tuple[str, frozenset[str]]] = []
     for line in source.read_text(encoding="utf-8").splitlines():
         if line.strip():
             row = json.loads(line)
+            if held_out_only and not row.get("held_out", False):
+                continue
             rows.append((row["text"], frozenset(row["labels"])))
     return rows
 
@@ -93,3 +100,22 @@ def test_precision_and_recall_per_category(record_property: Callable[[str, objec
 def test_floors_are_honest(category: str) -> None:
     assert PRECISION_FLOOR[category] >= 0.85
     assert RECALL_FLOOR[category] >= 0.8
+
+
+def test_recall_on_held_out_messages(record_property: Callable[[str, object], None]) -> None:
+    scanner = PhraseScanner.build(baseline_phrases())
+    rows = load_corpus(held_out_only=True)
+    assert len(rows) >= 50
+    tp = fp = fn = 0
+    for text, labels in rows:
+        found = {match.category for match in scanner.scan(text)}
+        tp += len(found & labels)
+        fp += len(found - labels)
+        fn += len(labels - found)
+    recall = tp / (tp + fn)
+    precision = tp / (tp + fp)
+    record_property("held_out.recall", round(recall, 3))
+    record_property("held_out.precision", round(precision, 3))
+    print(f"\nheld-out messages: precision {precision:.3f}, recall {recall:.3f} ({tp} tp, {fn} fn)")
+    assert recall >= HELD_OUT_RECALL_FLOOR
+    assert precision >= HELD_OUT_PRECISION_FLOOR
