@@ -1,12 +1,13 @@
-"""Missed check-ins and help requests, end to end through the gateway with real processes:
-checkins' durable deadline fires, alerts raises the alert, notifies the on-call responder
-through real local receivers (signed webhooks over HTTP, email over SMTP), escalates along
-the council's policy until someone acknowledges, and resolves it by hand or by itself when
-the resident checks in late.
+"""Missed check-ins, end to end through the gateway with real processes: checkins' durable
+deadline fires, alerts raises the alert, notifies the on-call responder through real local
+receivers (signed webhooks over HTTP, email over SMTP), escalates along the council's
+policy until someone acknowledges, and resolves it by hand or by itself when the resident
+checks in late; a paused schedule raises nothing.
 
 Schedules are local HH:MM with whole minutes of grace, so a real deadline falls on a whole
 minute: the residents of the three missed-check-in flows (each in its own council) share
-one deadline, the first whole minute at least 20 seconds after they are set up.
+one deadline, the first whole minute at least 20 seconds after they are set up, which is
+why the three are in one module. Help requests are in test_checkin_help_flow.py.
 """
 
 from __future__ import annotations
@@ -14,44 +15,36 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
 from support.care import (
-    Deadline,
     MailServer,
     WebhookReceiver,
-    alert_for,
     get_alert,
     get_schedule,
     list_alerts,
-    next_deadline,
-    put_contacts,
-    put_policy,
-    put_rota,
-    put_schedule,
     sleep_until,
     timeline_kinds,
     wait_for,
 )
-from support.councils import Council, Person, join_circle, new_council
+from support.checkin_flow import (
+    BACKUP_AFTER,
+    DELIVER_WITHIN,
+    QUIET_MARGIN,
+    Missed,
+    at_least,
+    index_of,
+    set_up_missed_flows,
+    wait_for_alert,
+    webhooks_of,
+)
 from support.events import read_topics
 
 from hearth_devstack.seed import SeedResult
 from hearth_devstack.stack import Stack
-
-T = TypeVar("T")
-# Escalation in seconds (the policy API takes any delay), so a whole flow takes seconds.
-BACKUP_AFTER = 4.0
-DUTY_MANAGER_AFTER = 10.0
-# From the deadline to the alert and its first notifications (timer, outbox, broker, consumer).
-RAISE_WITHIN = 30.0
-DELIVER_WITHIN = 15.0
-# How long after the step that acknowledging stopped was due we keep watching for it.
-QUIET_MARGIN = 3.0
 
 
 @pytest.fixture(scope="module")
@@ -75,220 +68,12 @@ def mail(stack: Stack) -> Iterator[MailServer]:
     server.stop()
 
 
-@dataclass
-class Staff:
-    """A member of staff and where their notifications arrive."""
-
-    person: Person
-    hook: str
-    secret: str
-    address: str
-
-
-def staff_member(
-    council: Council, hooks: WebhookReceiver, role: str, name: str, *, email: bool = True
-) -> Staff:
-    person = council.add(role, name=name)
-    hook = f"{council.slug}-{name.split()[0].lower()}"
-    methods = [{"channel": "webhook", "address": hooks.url(hook)}]
-    if email:
-        methods.append({"channel": "email", "address": person.email})
-    secrets = put_contacts(council, person, methods)
-    return Staff(person, hook, secrets[hooks.url(hook)], person.email.lower())
-
-
-def webhooks_of(hooks: WebhookReceiver, who: Staff) -> list[dict[str, Any]]:
-    """Every webhook that reached `who`, each checked for its signature first."""
-    found = hooks.received(who.hook)
-    for webhook in found:
-        assert webhook.signed_with(who.secret), f"bad signature on {webhook}"
-        assert webhook.json()["recipient_id"] == who.person.id
-    return [w.json() for w in found]
-
-
-def at_least(count: int, items: list[T]) -> list[T] | None:
-    return items if len(items) >= count else None
-
-
-def staff_target(kind: str, layer: str | None = None) -> dict[str, str]:
-    return {"type": kind, "layer": layer} if layer else {"type": kind}
-
-
-def index_of(alert: dict[str, Any], kind: str, **detail: Any) -> int:
-    """Where the first timeline entry of `kind` (with `detail`) is; fails if there is none."""
-    for i, entry in enumerate(alert["timeline"]):
-        if entry["kind"] == kind and all(entry["detail"].get(k) == v for k, v in detail.items()):
-            return i
-    raise AssertionError(f"no {kind} {detail} in the timeline: {alert['timeline']}")
-
-
-# ---- the three missed-check-in flows, set up together to share one deadline -----------------
-@dataclass
-class Escalation:
-    council: Council
-    resident: Person
-    oncall: Staff
-    backup: Staff
-    duty_manager: Staff
-
-
-@dataclass
-class Recovery:
-    council: Council
-    resident: Person
-    oncall: Staff
-    family: Person
-    family_address: str
-
-
-@dataclass
-class Paused:
-    council: Council
-    paused: Person
-    control: Person
-    oncall: Staff
-
-
-@dataclass
-class Missed:
-    deadline: Deadline
-    escalation: Escalation
-    recovery: Recovery
-    paused: Paused
-
-
-def _escalation(http: httpx.Client, demo: SeedResult, hooks: WebhookReceiver) -> Escalation:
-    council = new_council(http, demo, "escalation")
-    oncall = staff_member(council, hooks, "oncall", "Olive Oncall")
-    backup = staff_member(council, hooks, "oncall", "Barry Backup")
-    manager = staff_member(council, hooks, "professional", "Dora Duty", email=False)
-    put_rota(
-        council,
-        {"primary": oncall.person, "backup": backup.person, "duty_manager": manager.person},
-    )
-    put_policy(
-        council,
-        [
-            (0, [staff_target("oncall")]),
-            (BACKUP_AFTER, [staff_target("layer", "backup")]),
-            (DUTY_MANAGER_AFTER, [staff_target("layer", "duty_manager")]),
-        ],
-    )
-    return Escalation(council, council.add("resident"), oncall, backup, manager)
-
-
-def _recovery(http: httpx.Client, demo: SeedResult, hooks: WebhookReceiver) -> Recovery:
-    council = new_council(http, demo, "recovery")
-    oncall = staff_member(council, hooks, "oncall", "Otto Oncall")
-    put_rota(council, {"primary": oncall.person})
-    put_policy(council, [(0, [staff_target("oncall"), staff_target("circle")])])
-    resident = council.add("resident")
-    family = join_circle(council, resident)
-    # A family member sets how they are told (email; webhooks are for staff).
-    put_contacts(council, family, [{"channel": "email", "address": family.email}], by=family)
-    return Recovery(council, resident, oncall, family, family.email.lower())
-
-
-def _paused(http: httpx.Client, demo: SeedResult, hooks: WebhookReceiver) -> Paused:
-    council = new_council(http, demo, "pause")
-    oncall = staff_member(council, hooks, "oncall", "Oona Oncall", email=False)
-    put_rota(council, {"primary": oncall.person})
-    put_policy(council, [(0, [staff_target("oncall")])])
-    return Paused(council, council.add("resident"), council.add("resident"), oncall)
-
-
 @pytest.fixture(scope="module")
 def missed(
     http: httpx.Client, demo: SeedResult, hooks: WebhookReceiver, mail: MailServer
 ) -> Missed:
-    escalation = _escalation(http, demo, hooks)
-    recovery = _recovery(http, demo, hooks)
-    paused = _paused(http, demo, hooks)
-    deadline = next_deadline(lead_seconds=20)
-    for council, resident in (
-        (escalation.council, escalation.resident),
-        (recovery.council, recovery.resident),
-        (paused.council, paused.paused),
-        (paused.council, paused.control),
-    ):
-        put_schedule(council, resident, deadline)
-    # A holiday from now for an hour covers the paused resident's occurrence.
-    now = datetime.now(UTC)
-    pause = http.post(
-        f"/v1/residents/{paused.paused.id}/checkin-schedule/pauses",
-        json={
-            "starts_at": now.isoformat(),
-            "ends_at": (now + timedelta(hours=1)).isoformat(),
-            "reason": "holiday",
-        },
-        headers=paused.council.admin.auth,
-    )
-    assert pause.status_code == 201, pause.text
-    schedule = pause.json()["schedule"]
-    assert schedule["next"]["occurrence_id"] != deadline.occurrence_id(paused.paused)
-    return Missed(deadline, escalation, recovery, paused)
-
-
-def wait_for_alert(council: Council, by: Staff, resident: Person, deadline: Deadline) -> str:
-    """The id of the alert raised for `resident` once their deadline passed."""
-    sleep_until(deadline.epoch)
-    alert = wait_for(
-        lambda: alert_for(council, by.person, resident),
-        within=RAISE_WITHIN,
-        what=f"an alert for the missed check-in of {resident.id} in {council.slug}",
-    )
-    assert alert["source"] == "checkin_missed"
-    assert alert["refs"]["occurrence_id"] == deadline.occurrence_id(resident)
-    raised = datetime.fromisoformat(alert["raised_at"]).timestamp()
-    assert raised >= deadline.epoch, "raised before the deadline passed"
-    return str(alert["id"])
-
-
-# ---- tests ------------------------------------------------------------------------------------
-def test_help_request_reaches_on_call_at_once(
-    http: httpx.Client, demo: SeedResult, hooks: WebhookReceiver
-) -> None:
-    council = new_council(http, demo, "help")
-    oncall = staff_member(council, hooks, "oncall", "Hana Oncall", email=False)
-    put_rota(council, {"primary": oncall.person})
-    # Help requests follow a policy whose every step waits ten minutes: an urgent source
-    # skips to its first staff step at once.
-    put_policy(
-        council, [(600, [staff_target("resident")]), (600, [staff_target("oncall")])], "slow"
-    )
-    settings = http.put(
-        "/v1/alerts/settings",
-        json={"policies": {"help_requested": "slow"}},
-        headers=council.admin.auth,
-    )
-    assert settings.status_code == 200, settings.text
-    resident = council.add("resident")
-
-    asked = http.post(
-        f"/v1/residents/{resident.id}/help", json={"note": "I have fallen"}, headers=resident.auth
-    )
-    assert asked.status_code == 202, asked.text
-    request_id = asked.json()["request_id"]
-
-    [notified] = wait_for(
-        lambda: webhooks_of(hooks, oncall),
-        within=DELIVER_WITHIN,
-        what="the on-call responder's webhook about the help request",
-    )
-    assert notified["source"] == "help_requested"
-    assert notified["severity"] == "critical"
-    assert notified["kind"] == "alert"
-    assert notified["resident_id"] == resident.id
-    assert notified["step"] == 1  # the staff step, without waiting for the first one
-    alert = get_alert(council, oncall.person, notified["alert_id"])
-    assert alert["refs"]["request_id"] == request_id
-    assert alert["status"] == "open"
-    [fired] = alert["steps"]
-    assert fired["recipients"] == [oncall.person.id]
-    waited = datetime.fromisoformat(fired["fired_at"]) - datetime.fromisoformat(alert["raised_at"])
-    assert waited < timedelta(seconds=5)
-    # The note stays with check-ins: the notification carries ids and facts only.
-    assert "fallen" not in str(notified)
+    # `mail` is listening before the deadline, so no email is missed.
+    return set_up_missed_flows(http, demo, hooks)
 
 
 def test_missed_checkin_notifies_escalates_until_acknowledged_then_resolves(

@@ -1,4 +1,5 @@
-"""Helpers of the alerts tests: the running service, a council with its staff, events."""
+"""Helpers of the alerts tests: the running service, a council with its people (told to
+alerts as identity's events would), events."""
 
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ import httpx
 from fastapi import FastAPI
 
 from hearth_alerts.adapters.repositories import Repositories
+from hearth_alerts.handlers.context import AlertsDeps
+from hearth_alerts.handlers.identity_events import people_events
 from hearth_alerts.settings import AlertsSettings
 from hearth_alerts.testing import HttpReceiver, SmtpReceiver
 from hearth_contracts import Envelope, EventData, new_envelope, topic_for
 from hearth_contracts.checkins import CheckInMissed, CheckInRecovered, HelpRequested
+from hearth_contracts.identity import Role, UserRegistered
 from hearth_kit.messaging import inbox_spec, publish_envelope
-from hearth_kit.testing import TokenSigner
+from hearth_kit.testing import FakeIdentity, TokenSigner, identity_envelope
 
 STAFF = ("oncall", "professional", "council_admin")
 
@@ -32,10 +36,17 @@ class Service:
     settings: AlertsSettings
     smtp: SmtpReceiver
     sms: HttpReceiver
+    # Identity's HTTP API as alerts sees it: knows nobody unless a test says so.
+    identity: FakeIdentity
 
     @property
     def repos(self) -> Repositories:
         found: Repositories = self.app.state.repos
+        return found
+
+    @property
+    def deps(self) -> AlertsDeps:
+        found: AlertsDeps = self.app.state.alerts
         return found
 
     async def wait_handled(self, envelope: Envelope, *, within: float = 15.0) -> None:
@@ -76,7 +87,17 @@ class Council:
     def admin(self) -> dict[str, str]:
         return self.headers("admin-1", "council_admin")
 
+    async def register(self, *user_ids: str, role: Role = "oncall") -> None:
+        """What identity's events would have told alerts: these people joined the
+        council with `role` (handled in-process, without waiting for Kafka)."""
+        events = people_events(self.service.deps)
+        for user in user_ids:
+            data = UserRegistered(user_id=user, role=role)
+            await events.on_user_registered(data, identity_envelope(data, self.tenant_id, user))
+
     async def put_rota(self, layers: dict[str, list[str]], timezone: str = "Europe/London") -> None:
+        """The council's rota; its people are registered first as on-call staff."""
+        await self.register(*{user for users in layers.values() for user in users})
         body = {
             "timezone": timezone,
             "layers": [

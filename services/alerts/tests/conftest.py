@@ -22,7 +22,7 @@ from hearth_alerts.bootstrap import create_app
 from hearth_alerts.settings import AlertsSettings
 from hearth_alerts.testing import HttpReceiver, SmtpReceiver
 from hearth_devstack.broker import EmbeddedBroker, free_port, start_embedded_broker
-from hearth_kit.testing import TokenSigner, served
+from hearth_kit.testing import FakeIdentity, TokenSigner, served
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +70,8 @@ async def service(
         notification_attempt_lease_seconds=10,
         stream_heartbeat_seconds=1,
     )
-    app = create_app(settings, verifier=signer.verifier())
+    identity = FakeIdentity()
+    app = create_app(settings, verifier=signer.verifier(), identity=identity)
     async with served(app, port) as url:
         yield Service(
             url=url,
@@ -79,6 +80,7 @@ async def service(
             settings=settings,
             smtp=smtp_server,
             sms=sms_provider,
+            identity=identity,
         )
 
 

@@ -93,6 +93,8 @@ async def test_missed_check_in_escalates_until_acknowledged_then_resolves(
         ],
     )
     await council.use_policy(checkin_missed="quick")
+    await council.register(resident, role="resident")
+    await council.register(family, role="family")
     await council.contacts(resident, {"channel": "sms", "address": "+447700900002"})
     await council.contacts(family, {"channel": "email", "address": "fam2@family.example"})
     await council.contacts("oc-2", {"channel": "webhook", "address": f"{webhook.url}/oncall"})
@@ -156,6 +158,7 @@ async def test_recovered_check_in_resolves_the_alert_and_sends_all_clear(
     council: Council, webhook: HttpReceiver
 ) -> None:
     await council.put_rota({"primary": ["oc-3"]})
+    await council.register("mgr-3", role="professional")
     await council.policy(
         "oncall-first",
         [
@@ -293,6 +296,7 @@ async def test_flagged_messages_and_unanswered_support_raise_alerts_with_council
 async def test_circle_members_removed_are_no_longer_told(
     council: Council, service: Service
 ) -> None:
+    await council.register("fam-8", "fam-9", role="family")
     await council.contacts("fam-8", {"channel": "email", "address": "fam8@family.example"})
     await council.contacts("fam-9", {"channel": "email", "address": "fam9@family.example"})
     await join_circle(council, "res-8", "fam-8")
@@ -353,6 +357,7 @@ async def test_live_stream_carries_only_the_councils_own_events(
 
 async def test_reassigning_tells_the_new_assignee(council: Council, webhook: HttpReceiver) -> None:
     await council.put_rota({"primary": ["oc-12"]})
+    await council.register("pro-12", role="professional")
     await council.contacts("oc-12", {"channel": "webhook", "address": f"{webhook.url}/oncall"})
     await council.contacts("pro-12", {"channel": "webhook", "address": f"{webhook.url}/pro"})
     await council.help("res-12")
@@ -371,10 +376,14 @@ async def test_reassigning_tells_the_new_assignee(council: Council, webhook: Htt
 
 
 async def test_erasure_forgets_how_to_reach_the_person(council: Council, service: Service) -> None:
+    await council.register("fam-13", role="family")
     await council.contacts("fam-13", {"channel": "email", "address": "fam13@family.example"})
     envelope = await council.publish(
         UserErasureRequested(user_id="fam-13", requested_by="admin-1"), "fam-13"
     )
     await service.wait_handled(envelope)
+    assert await service.repos.contacts.get(council.tenant_id, "fam-13") is None
+    # Alerts forgot the person too: to the administrator they are nobody now.
+    assert await service.repos.directory.person(council.tenant_id, "fam-13") is None
     response = await council.client.get("/v1/users/fam-13/contact-methods", headers=council.admin)
-    assert response.json() == {"methods": []}
+    assert response.status_code == 404, response.text

@@ -1,6 +1,7 @@
 """Escalation and delivery handlers on a real SQLite store with a controlled clock: what
-the timers pick up after a crash, cancelling after an acknowledgement, and firing one
-step twice (two replicas, or a retry) without telling anyone twice."""
+the timers pick up after a crash, cancelling after an acknowledgement, firing one step
+twice (two replicas, or a retry) without telling anyone twice, and skipping people who
+may no longer be paged."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 from prometheus_client import CollectorRegistry
 
@@ -20,10 +22,14 @@ from hearth_alerts.domain.notification import RetryPolicy
 from hearth_alerts.domain.rota import Layer, Rota
 from hearth_alerts.handlers.context import AlertsDeps
 from hearth_alerts.handlers.escalation import fire_step, on_escalation_due, on_notification_due
+from hearth_alerts.handlers.identity_events import people_events
 from hearth_alerts.handlers.raising import raise_alert
 from hearth_alerts.metrics import alert_metrics
 from hearth_alerts.testing import HttpReceiver
+from hearth_contracts import EventData
+from hearth_contracts.identity import UserDeactivated, UserRegistered, UserRoleChanged
 from hearth_kit.store import Query, SqliteStore
+from hearth_kit.testing import identity_envelope
 from hearth_timers import FakeClock
 
 TENANT = "t-1"
@@ -215,3 +221,46 @@ async def test_an_urgent_source_starts_at_its_staff_step_at_once(world) -> None:
     loaded = await deps.repos.alerts.get(TENANT, alert.id)
     assert loaded is not None
     assert [(s.step, s.fired_at) for s in loaded.value.steps] == [(1, clock.now())]
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (UserDeactivated(user_id="oc", deactivated_by="admin"), "deactivated"),
+        (
+            UserRoleChanged(user_id="oc", old_role="oncall", new_role="family", changed_by="admin"),
+            "not_staff",
+        ),
+    ],
+    ids=["deactivated", "no-longer-staff"],
+)
+async def test_someone_who_may_no_longer_be_paged_is_skipped_and_the_next_step_fires(
+    world,  # type: ignore[no-untyped-def]
+    change: EventData,
+    reason: str,
+) -> None:
+    deps, receiver, clock = world
+    events = people_events(deps)
+    for user in ("oc", "mgr"):
+        registered = UserRegistered(user_id=user, role="oncall")
+        await events.on_user_registered(registered, identity_envelope(registered, TENANT, user))
+    envelope = identity_envelope(change, TENANT, "oc")
+    if isinstance(change, UserDeactivated):
+        await events.on_user_deactivated(change, envelope)
+    else:
+        assert isinstance(change, UserRoleChanged)
+        await events.on_role_changed(change, envelope)
+
+    alert = await stored_alert(deps, clock)
+    await fire_step(TENANT, "a-1", deps=deps, expected=alert.pending())
+    await deps.background.drain()
+    # The on-call step reached nobody, so the manager's step (ten minutes later in the
+    # policy) fired at once; the skipped person was never sent anything.
+    assert [r.path for r in receiver.received] == ["/mgr"]
+    loaded = await deps.repos.alerts.get(TENANT, "a-1")
+    assert loaded is not None
+    fired = loaded.value
+    assert [(s.step, s.recipients) for s in fired.steps] == [(0, []), (1, ["mgr"])]
+    [gaps] = [e for e in fired.timeline if e.kind == "gaps"]
+    assert gaps.detail["skipped"] == [{"user_id": "oc", "reason": reason}]
+    assert "nobody_reachable" in [e.kind for e in fired.timeline]

@@ -28,7 +28,10 @@ def ts(text: str) -> float:
 
 
 DAILY_9 = make_schedule(
-    timezone="Europe/London", times=[("09:00", None)], grace_minutes=30, reminder_minutes=[15]
+    timezone="Europe/London",
+    times=[("09:00", None)],
+    grace_minutes=30,
+    reminder_minutes_before=[15],
 )
 
 
@@ -167,7 +170,10 @@ def test_reminders_inside_a_pause_are_not_sent() -> None:
     # The pause touches the occurrence's window, so the whole occurrence is off.
     assert state.current is not None and state.current.key == "2026-01-16T09:00"
     late_reminder = make_schedule(
-        timezone="Europe/London", times=[("09:00", None)], grace_minutes=30, reminder_minutes=[60]
+        timezone="Europe/London",
+        times=[("09:00", None)],
+        grace_minutes=30,
+        reminder_minutes_before=[60],
     )
     state = fresh().with_schedule(late_reminder, now=ts("2026-01-15T07:00"))
     state = state.with_pause(

@@ -70,7 +70,10 @@ def test_deadline_is_real_elapsed_grace_across_the_jump() -> None:
 
 def test_spring_forward_check_in_in_the_gap_is_due_when_the_clock_jumps() -> None:
     schedule = make_schedule(
-        timezone="Europe/London", times=[("01:30", None)], grace_minutes=60, reminder_minutes=[30]
+        timezone="Europe/London",
+        times=[("01:30", None)],
+        grace_minutes=60,
+        reminder_minutes_before=[30],
     )
     occurrence = next_occurrence(schedule, (), now=ts("2026-03-28T12:00"))
     assert occurrence is not None
@@ -106,7 +109,7 @@ def test_reminders_already_past_are_dropped() -> None:
         timezone="Europe/London",
         times=[("09:00", None)],
         grace_minutes=30,
-        reminder_minutes=[60, 15],
+        reminder_minutes_before=[60, 15],
     )
     occurrence = next_occurrence(schedule, (), now=ts("2026-01-15T08:45"))
     assert occurrence is not None
@@ -132,10 +135,11 @@ def test_reminders_already_past_are_dropped() -> None:
         ({"grace_minutes": 0}, "grace_minutes"),
         ({"grace_minutes": 721}, "grace_minutes"),
         ({"early_minutes": -1}, "early_minutes"),
-        ({"reminder_minutes": [0]}, "reminder_minutes"),
-        ({"reminder_minutes": [10, 10]}, "reminder_minutes"),
-        ({"reminder_minutes": [5, 10, 15, 20]}, "reminder_minutes"),
-        ({"reminder_minutes": [91]}, "reminder_minutes"),  # beyond grace 30 + early 60
+        ({"reminder_minutes_before": [0]}, "reminder_minutes_before"),
+        ({"reminder_minutes_before": [10, 10]}, "reminder_minutes_before"),
+        ({"reminder_minutes_before": [5, 10, 15, 20]}, "reminder_minutes_before"),
+        # Beyond grace 30 + early 60.
+        ({"reminder_minutes_before": [91]}, "reminder_minutes_before"),
     ],
 )
 def test_bad_schedules_are_refused_naming_the_field(kwargs: dict[str, object], field: str) -> None:

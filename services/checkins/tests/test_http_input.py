@@ -36,7 +36,16 @@ def field_of(response: Any) -> str:
         ({"times": [{"at": "09:00"}, {"at": "09:10"}], "grace_minutes": 30}, 422, "times"),
         ({"times": [{"at": "09:00"}], "grace_minutes": 0}, 422, "grace_minutes"),
         ({"times": [{"at": "09:00"}], "grace_minutes": "30"}, 422, "body.grace_minutes"),
-        ({"times": [{"at": "09:00"}], "reminder_minutes_before": [600]}, 422, "reminder_minutes"),
+        (
+            {"times": [{"at": "09:00"}], "reminder_minutes_before": [600]},
+            422,
+            "reminder_minutes_before",
+        ),
+        (
+            {"times": [{"at": "09:00"}], "reminder_minutes_before": [10, 10]},
+            422,
+            "reminder_minutes_before",
+        ),
         ({"times": [{"at": "09:00"}], "colour": "blue"}, 422, "body.colour"),
         ({"timezone": "Europe/London"}, 422, "body.times"),
     ],

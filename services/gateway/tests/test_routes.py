@@ -25,6 +25,8 @@ from hearth_gateway.domain.routes import (
         ("/v1/me/", Service.IDENTITY),
         ("/v1/users", Service.IDENTITY),
         ("/v1/users/u-1", Service.IDENTITY),
+        ("/v1/users/u-1/role", Service.IDENTITY),
+        ("/v1/users/u-1/deactivate", Service.IDENTITY),
         ("/v1/users/u-1/contact-methods", Service.ALERTS),
         ("/v1/users/u-1/contact-methods/cm-9", Service.ALERTS),
         ("/v1/residents/r-1/circle", Service.IDENTITY),
@@ -59,7 +61,7 @@ def test_each_path_goes_to_its_owner(path: str, service: Service) -> None:
         "/v1",
         "/v1/",
         "/v1/nothing",
-        "/v1/users/u-1/other",  # /v1/users/{id} is exact
+        "/v1/users/u-1/other",  # only the user routes identity serves
         "/v1/tenantsx",  # a prefix rule stops at a segment boundary
         "/v1/residents/r-1",
         "/v1/residents/r-1/helpers",

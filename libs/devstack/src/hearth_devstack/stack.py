@@ -24,6 +24,7 @@ from pathlib import Path
 from hearth_devstack import localsecrets
 from hearth_devstack import prometheus as prom
 from hearth_devstack.broker import broker_binary, free_port
+from hearth_devstack.environment import SHARED_ENV, StackEnvironment, broker_command
 from hearth_devstack.processes import ManagedProcess
 from hearth_devstack.seed import DemoCredentials, SeedResult, seed_demo
 from hearth_devstack.services import (
@@ -39,16 +40,6 @@ from hearth_devstack.supervisor import Member, StackEvent, Supervisor, probe
 
 BROKER = "broker"
 PROMETHEUS = "prometheus"
-# Shared settings every service reads; the stack sets them, they are never inherited.
-SHARED_ENV = (
-    "KAFKA_BOOTSTRAP_SERVERS",
-    "KAFKA_IDEMPOTENCE",
-    "MONGODB_URL",
-    "HEARTH_DATA_DIR",
-    "HEARTH_ENV",
-    "HEARTH_JWKS_URL",
-)
-
 
 __all__ = ["BROKER", "PROMETHEUS", "SHARED_ENV", "Stack", "StackError", "StackEvent"]
 
@@ -87,8 +78,6 @@ class Stack:
         self.ready_timeout = ready_timeout
         self.stop_grace = stop_grace
         self.python = python
-        self._env = dict(env or {})
-        self._service_env = {k: dict(v) for k, v in (service_env or {}).items()}
         self._specs = start_order(self._resolve(services))
         ports = dict(ports or {})
         self._ports = {s.name: ports.get(s.name) or free_port() for s in self._specs}
@@ -105,9 +94,22 @@ class Stack:
         )
         self._prometheus_port = ports.get(PROMETHEUS) or free_port()
         self.credentials = credentials or DemoCredentials.load_or_create(self.data_dir)
-        self._secrets = localsecrets.load_or_create(
-            self.data_dir, [name for spec in self._specs for name in spec.secret_env]
+        self._environment = StackEnvironment(
+            data_dir=self.data_dir,
+            host=host,
+            environment=environment,
+            bootstrap_servers=self.bootstrap_servers,
+            kafka_idempotence=self.kafka_idempotence,
+            mongodb_url=mongodb_url,
+            credentials=self.credentials,
+            secrets=localsecrets.load_or_create(
+                self.data_dir, [name for spec in self._specs for name in spec.secret_env]
+            ),
+            env=dict(env or {}),
+            service_env={k: dict(v) for k, v in (service_env or {}).items()},
         )
+        # Settings of single replicas (start_replica's `env`), kept for their restarts.
+        self._replica_env: dict[tuple[str, int], dict[str, str]] = {}
 
         self._supervisor = Supervisor(restart_on_crash=restart_on_crash, on_event=on_event)
         self._lock = self._supervisor.lock
@@ -280,11 +282,19 @@ class Stack:
         if wait:
             self.wait_ready(name, replica)
 
-    def start_replica(self, name: str, *, wait: bool = True) -> int:
-        """Start one more replica of a service on a free port; returns its replica number."""
+    def start_replica(
+        self, name: str, *, env: Mapping[str, str] | None = None, wait: bool = True
+    ) -> int:
+        """Start one more replica of a service on a free port; returns its replica number.
+
+        `env` overrides settings of this replica only (a second gateway whose chat is
+        `stack.url("chat", 1)`); `restart` keeps them.
+        """
         spec = spec_for(name, self._specs)
         with self._lock:
             replica = len(self._members[name])
+            if env:
+                self._replica_env[(name, replica)] = dict(env)
             member = self._add_service_member(spec, replica, free_port())
         self._launch(member)
         self._write_targets()
@@ -335,16 +345,7 @@ class Stack:
         return members[replica]
 
     def _add_broker(self, port: int) -> None:
-        url = f"tcp://127.0.0.1:{port}"
-        argv = [
-            str(broker_binary()),
-            "broker",
-            "--listener-url",
-            url,
-            "--advertised-listener-url",
-            url,
-        ]
-        env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")}
+        argv, env = broker_command(broker_binary(), port)
         process = ManagedProcess(BROKER, argv, env, self._log_path(BROKER, 0))
         self._members[BROKER] = [Member(BROKER, 0, port, process, ready_path=None)]
 
@@ -359,44 +360,10 @@ class Stack:
         return member
 
     def _service_env_for(self, spec: ServiceSpec, replica: int, port: int) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in SHARED_ENV}
-        prefix = spec.env_prefix
-        env.update(
-            {
-                "PYTHONUNBUFFERED": "1",
-                "HEARTH_ENV": self.environment,
-                "HEARTH_DATA_DIR": str(self.data_dir),
-                "HEARTH_INSTANCE_ID": f"{spec.name}-{replica}",
-                "KAFKA_BOOTSTRAP_SERVERS": self.bootstrap_servers,
-                "KAFKA_IDEMPOTENCE": "true" if self.kafka_idempotence else "false",
-                f"{prefix}HTTP_HOST": self.host,
-                f"{prefix}HTTP_PORT": str(port),
-            }
+        urls = {other.name: self.url(other.name) for other in self._specs}
+        return self._environment.for_service(
+            spec, replica, port, urls=urls, replica_env=self._replica_env.get((spec.name, replica))
         )
-        if self.mongodb_url:
-            env["MONGODB_URL"] = self.mongodb_url
-        env.update({name: self._secrets[name] for name in spec.secret_env})
-        if "identity" in self._ports:
-            env["HEARTH_JWKS_URL"] = f"{self.url('identity')}/v1/auth/jwks"
-            if spec.name != "identity":
-                # Services that ask identity directly (check-ins about a resident its
-                # events have not told it about yet) find this stack's identity, not
-                # whatever listens on identity's default port.
-                env[f"{prefix}IDENTITY_URL"] = self.url("identity")
-        if spec.name == "identity":
-            admin = self.credentials.platform_admin
-            env["IDENTITY_BOOTSTRAP_ADMIN_EMAIL"] = admin.email
-            env["IDENTITY_BOOTSTRAP_ADMIN_PASSWORD"] = admin.password
-        if spec.name == GATEWAY:
-            # Every known service: its URL when it runs here, empty ("not deployed") if not.
-            for other in SERVICES:
-                if other.name != GATEWAY:
-                    running = other.name in self._ports
-                    url = self.url(other.name) if running else ""
-                    env[f"GATEWAY_{other.name.upper()}_URL"] = url
-        env.update(self._env)
-        env.update(self._service_env.get(spec.name, {}))
-        return env
 
     def _start_prometheus(self, binary: Path) -> None:
         folder = self.data_dir / "prometheus"

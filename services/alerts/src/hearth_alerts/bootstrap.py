@@ -1,7 +1,8 @@
 """Wires the alerts service. Nothing connects or reads the environment at import time:
 `create_app(settings)` builds the app; its lifespan (the kit's service runtime) opens the
-store, registers the event handlers, connects to Kafka, and starts the outbox relay, the
-deadline schedulers of escalation steps and notification retries, and the live stream."""
+store, registers the event handlers (identity's people among them), connects to Kafka,
+and starts the outbox relay, the deadline schedulers of escalation steps and notification
+retries, and the live stream."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from hearth_alerts.settings import AlertsSettings
 from hearth_kit.auth import TokenVerifier
 from hearth_kit.http import create_app as create_kit_app
 from hearth_kit.messaging import default_owner
+from hearth_kit.people.identity import IdentityLookup, identity_lookup
 from hearth_kit.service import ServiceRuntime
 from hearth_kit.store import Document, Store
 from hearth_timers import Clock, DeadlineScheduler, SystemClock, TimerAuditor
@@ -69,9 +71,10 @@ def create_app(
     verifier: TokenVerifier | None = None,
     clock: Clock | None = None,
     registry: CollectorRegistry | None = None,
+    identity: IdentityLookup | None = None,
 ) -> FastAPI:
-    """The alerts app. `store`, `verifier`, `clock` and `registry` are for tests; by
-    default they come from the settings."""
+    """The alerts app. `store`, `verifier`, `clock`, `registry` and `identity` are for
+    tests; by default they come from the settings, and identity is asked over HTTP."""
     settings = settings or AlertsSettings()
     runtime = ServiceRuntime(settings, registry=registry, store=store, verifier=verifier)
     hub = StreamHub(settings.stream_queue_size)
@@ -92,6 +95,7 @@ def create_app(
             escalation_lease_seconds=settings.escalation_lease_seconds,
             attempt_lease_seconds=settings.notification_attempt_lease_seconds,
             allow_private_webhooks=settings.private_webhooks_allowed(),
+            identity=identity_lookup(identity, settings.identity_url, rt),
         )
 
         async def fire_escalation(doc: Document) -> None:

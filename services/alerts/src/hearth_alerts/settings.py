@@ -10,11 +10,14 @@ from hearth_kit.settings import ServiceSettings, service_config
 class AlertsSettings(ServiceSettings):
     model_config = service_config("ALERTS_")
 
+    # Also names the service's one Kafka consumer group and its inbox (the kit's
+    # runtime takes both from it).
     service_name: str = "alerts"
     http_port: int = Field(default=8003, ge=1, le=65535)
 
-    # The one consumer group of the service, over every topic it consumes.
-    consumer_group: str = "alerts"
+    # Where to ask identity about people its events have not told alerts about yet
+    # (someone named in a rota a moment after identity registered them).
+    identity_url: str = "http://127.0.0.1:8001"
 
     # Email over SMTP.
     smtp_host: str = "127.0.0.1"

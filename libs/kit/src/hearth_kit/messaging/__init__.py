@@ -1,24 +1,16 @@
-"""Hearth's event path: the broker, the transactional outbox relay, and the consumer with
-its inbox, retries and dead letters."""
+"""Hearth's event path: the broker, the transactional outbox and its relay, and the
+consumer with its inbox, retries and dead letters."""
 
 from hearth_kit.messaging.broker import make_broker, subscriber_options
-from hearth_kit.messaging.consumer import (
-    INBOX_TTL_SECONDS,
-    EventConsumer,
-    Handler,
-    InvalidEvent,
-    PermanentError,
-    inbox_spec,
-)
+from hearth_kit.messaging.consumer import EventConsumer, Handler, InvalidEvent, PermanentError
+from hearth_kit.messaging.inbox import INBOX_TTL_SECONDS, inbox_spec
 from hearth_kit.messaging.outbox import (
-    OutboxRelay,
-    RelayRound,
-    default_owner,
     enqueue_envelope,
     event_headers,
     outbox_entry,
     publish_envelope,
 )
+from hearth_kit.messaging.relay import OutboxRelay, RelayRound, default_owner
 from hearth_kit.messaging.tail import TopicTail
 
 __all__ = [

@@ -18,23 +18,21 @@ Offsets are committed after the whole batch is processed (batches hold at most
 `max_records`, so even a batch whose every handler fails and backs off ends well within
 the consumer's poll interval). If the inbox or the dead-letter topic cannot be written,
 the batch is not committed and is delivered again: nothing is dropped silently.
+
+The inbox, the retry policy and dead-lettering live in `inbox`, `retry` and `dead_letter`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import re
-import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
-from faststream.message import StreamMessage
 from faststream.middlewares import AckPolicy
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode, TracerProvider
@@ -44,8 +42,12 @@ from pydantic import ValidationError
 from hearth_contracts import Envelope, EventData, dead_letter_topic, topic_for
 from hearth_kit.logging import log_context
 from hearth_kit.messaging import headers as h
-from hearth_kit.messaging.metrics import consumer_metrics
-from hearth_kit.store.port import Collection, CollectionSpec, DuplicateKey
+from hearth_kit.messaging.dead_letter import DeadLetters
+from hearth_kit.messaging.inbox import INBOX_TTL_SECONDS, Inbox
+from hearth_kit.messaging.metrics import consumer_metrics, observe_consumer_lag
+from hearth_kit.messaging.retry import RetryPolicy
+from hearth_kit.messaging.subscriber_hooks import lenient_parser, raw_bodies
+from hearth_kit.store.port import Collection
 from hearth_kit.tasks import cancel_and_wait
 from hearth_kit.tracing import extract_context
 
@@ -54,26 +56,14 @@ logger = logging.getLogger("hearth.consumer")
 D = TypeVar("D", bound=EventData)
 Handler = Callable[[D, Envelope], Awaitable[None]]
 
-INBOX_TTL_SECONDS = 7 * 24 * 3600.0
 # How long to wait before a batch that could not be recorded is delivered again.
 _INFRA_RETRY_SECONDS = 1.0
 
 
+# The error types stay in this module: dead letters name their module in the x-error-type
+# header, so moving them would change what dead letters say.
 class PermanentError(Exception):
     """A handler failure that retrying cannot fix: the event is dead-lettered at once."""
-
-
-def inbox_spec(service_name: str) -> CollectionSpec:
-    """The inbox collection of one service: processed event ids, expiring after a TTL."""
-    safe = re.sub(r"[^A-Za-z0-9_]", "_", service_name)
-    return CollectionSpec(name=f"{safe}_inbox", expires_field="expires_at")
-
-
-@dataclass(frozen=True)
-class _Route:
-    model: type[EventData]
-    handler: Handler[Any]
-    topic: str
 
 
 class InvalidEvent(Exception):
@@ -83,6 +73,13 @@ class InvalidEvent(Exception):
         super().__init__(message)
         self.reason = reason
         self.envelope = envelope
+
+
+@dataclass(frozen=True)
+class _Route:
+    model: type[EventData]
+    handler: Handler[Any]
+    topic: str
 
 
 class EventConsumer:
@@ -114,22 +111,16 @@ class EventConsumer:
         max_records: int = 100,
         tracer_provider: TracerProvider | None = None,
     ) -> None:
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
-        if inbox.spec.expires_field is None:
-            raise ValueError(f"inbox collection {inbox.spec.name} declares no expires_field")
+        self._retry = RetryPolicy(max_attempts, tuple(backoff), permanent_errors)
+        self._inbox = Inbox(inbox, ttl_seconds=inbox_ttl_seconds)
         self.service_name = service_name
         self._broker = broker
-        self._inbox = inbox
-        self._max_attempts = max_attempts
-        self._backoff = tuple(backoff) or (0.0,)
-        self._permanent = permanent_errors
-        self._ttl = inbox_ttl_seconds
         self._sweep_seconds = sweep_seconds
         self._fetch_max_wait_ms = fetch_max_wait_ms
         self._batch_timeout_ms = batch_timeout_ms
         self._max_records = max_records
         self._metrics = consumer_metrics(registry)
+        self._dead_letters = DeadLetters(service_name, broker, self._metrics)
         self._tracer = trace.get_tracer("hearth_kit.messaging", tracer_provider=tracer_provider)
         self._routes: dict[str, _Route] = {}
         self._subscriber: Any = None
@@ -172,8 +163,8 @@ class EventConsumer:
             batch_timeout_ms=self._batch_timeout_ms,
             max_records=self._max_records,
             ack_policy=AckPolicy.NACK_ON_ERROR,
-            parser=_lenient_parser,
-            decoder=_raw_bodies,
+            parser=lenient_parser,
+            decoder=raw_bodies,
             title=f"{self.service_name}:events",
             description=f"Hearth envelopes consumed by {self.service_name}: {names}",
         )
@@ -183,7 +174,7 @@ class EventConsumer:
             records = message.raw_message
             batch = tuple(records) if isinstance(records, (tuple, list)) else (records,)
             await consumer.process(batch)
-            consumer._observe_lag(message.consumer, batch)
+            observe_consumer_lag(consumer._metrics, message.consumer, batch)
 
         subscriber(on_events)
         self._subscriber = subscriber
@@ -205,7 +196,7 @@ class EventConsumer:
 
     async def sweep(self) -> int:
         """Delete expired inbox entries now; returns how many."""
-        return await self._inbox.expire(before=time.time())
+        return await self._inbox.sweep()
 
     async def _sweep_forever(self) -> None:
         while True:
@@ -256,18 +247,18 @@ class EventConsumer:
         try:
             envelope, route, data = self._parse(record)
         except InvalidEvent as invalid:
-            if invalid.envelope is not None and await self._seen(invalid.envelope):
+            if invalid.envelope is not None and await self._inbox.seen(invalid.envelope):
                 self._metrics.consumed.labels(topic=topic, outcome="duplicate").inc()
                 return
-            await self._dead_letter(
+            await self._dead_letters.send(
                 record, invalid, attempts=0, reason=invalid.reason, envelope=invalid.envelope
             )
             if invalid.envelope is not None:
-                await self._remember(invalid.envelope, topic, "rejected")
+                await self._inbox.remember(invalid.envelope, topic, "rejected")
             self._metrics.consumed.labels(topic=topic, outcome="rejected").inc()
             return
         event_id = str(envelope.event_id)
-        if await self._seen(envelope):
+        if await self._inbox.seen(envelope):
             self._metrics.consumed.labels(topic=topic, outcome="duplicate").inc()
             logger.debug("duplicate event %s skipped", event_id)
             return
@@ -288,13 +279,18 @@ class EventConsumer:
                 },
             ) as span,
         ):
-            error, attempts = await self._call_with_retries(route, data, envelope)
+            error, attempts = await self._retry.call(
+                lambda: route.handler(data, envelope),
+                event_type=envelope.type,
+                topic=route.topic,
+                metrics=self._metrics,
+            )
             if error is None:
-                await self._remember(envelope, topic, "handled")
+                await self._inbox.remember(envelope, topic, "handled")
                 self._metrics.consumed.labels(topic=topic, outcome="handled").inc()
                 return
             span.set_status(Status(StatusCode.ERROR, str(error)))
-            reason = "permanent" if isinstance(error, self._permanent) else "handler_failed"
+            reason = "permanent" if self._retry.is_permanent(error) else "handler_failed"
             logger.error(
                 "event %s (%s) failed after %d attempt(s) and goes to %s: %s: %s",
                 event_id,
@@ -305,10 +301,10 @@ class EventConsumer:
                 error,
                 exc_info=error,
             )
-            await self._dead_letter(
+            await self._dead_letters.send(
                 record, error, attempts=attempts, reason=reason, envelope=envelope
             )
-            await self._remember(envelope, topic, "dead_lettered")
+            await self._inbox.remember(envelope, topic, "dead_lettered")
             self._metrics.consumed.labels(topic=topic, outcome="dead_lettered").inc()
 
     def _parse(self, record: ConsumerRecord[Any, Any]) -> tuple[Envelope, _Route, EventData]:
@@ -336,145 +332,9 @@ class EventConsumer:
             raise InvalidEvent("invalid_payload", _short(exc), envelope) from exc
         return envelope, route, data
 
-    async def _call_with_retries(
-        self, route: _Route, data: EventData, envelope: Envelope
-    ) -> tuple[Exception | None, int]:
-        attempt = 0
-        while True:
-            attempt += 1
-            started = time.perf_counter()
-            try:
-                await route.handler(data, envelope)
-            except Exception as exc:
-                self._metrics.handler_seconds.labels(topic=route.topic).observe(
-                    time.perf_counter() - started
-                )
-                if isinstance(exc, self._permanent) or attempt >= self._max_attempts:
-                    return exc, attempt
-                delay = self._backoff[min(attempt - 1, len(self._backoff) - 1)]
-                logger.warning(
-                    "handler of %s failed (attempt %d of %d, retrying in %.2fs): %s: %s",
-                    envelope.type,
-                    attempt,
-                    self._max_attempts,
-                    delay,
-                    type(exc).__name__,
-                    exc,
-                )
-                self._metrics.retries.labels(topic=route.topic).inc()
-                await asyncio.sleep(delay)
-            else:
-                self._metrics.handler_seconds.labels(topic=route.topic).observe(
-                    time.perf_counter() - started
-                )
-                return None, attempt
-
-    async def _seen(self, envelope: Envelope) -> bool:
-        return await self._inbox.get(envelope.tenant_id, str(envelope.event_id)) is not None
-
-    async def _remember(self, envelope: Envelope, topic: str, outcome: str) -> None:
-        now = time.time()
-        try:
-            await self._inbox.insert(
-                {
-                    "id": str(envelope.event_id),
-                    "tenant_id": envelope.tenant_id,
-                    "type": envelope.type,
-                    "topic": topic,
-                    "outcome": outcome,
-                    "processed_at": now,
-                    "expires_at": now + self._ttl,
-                }
-            )
-        except DuplicateKey:
-            pass  # another delivery of the same event got there first
-
-    async def _dead_letter(
-        self,
-        record: ConsumerRecord[Any, Any],
-        error: BaseException,
-        *,
-        attempts: int,
-        reason: str,
-        envelope: Envelope | None,
-    ) -> None:
-        headers = h.decode_headers(record.headers)
-        headers.update(
-            {
-                h.ERROR: (str(error) or type(error).__name__)[: h.ERROR_MAX_CHARS],
-                h.ERROR_TYPE: f"{type(error).__module__}.{type(error).__qualname__}",
-                h.ATTEMPTS: str(attempts),
-                h.REASON: reason,
-                h.ORIGINAL_TOPIC: record.topic,
-                h.ORIGINAL_PARTITION: str(record.partition),
-                h.ORIGINAL_OFFSET: str(record.offset),
-                h.DEAD_LETTERED_BY: self.service_name,
-            }
-        )
-        if envelope is not None:
-            headers[h.EVENT_ID] = str(envelope.event_id)
-            headers[h.TENANT_ID] = envelope.tenant_id
-            headers[h.EVENT_TYPE] = envelope.type
-        target = dead_letter_topic(record.topic)
-        await self._broker.publish(
-            record.value or b"", topic=target, key=record.key, headers=headers
-        )
-        self._metrics.dead_lettered.labels(topic=record.topic, reason=reason).inc()
-        if attempts == 0:
-            logger.warning(
-                "record %s[%d]@%d sent to %s (%s): %s",
-                record.topic,
-                record.partition,
-                record.offset,
-                target,
-                reason,
-                error,
-            )
-
-    def _observe_lag(self, kafka_consumer: Any, batch: Sequence[ConsumerRecord[Any, Any]]) -> None:
-        highwater = getattr(kafka_consumer, "highwater", None)
-        if highwater is None:
-            return
-        last: dict[tuple[str, int], int] = {}
-        for record in batch:
-            last[(record.topic, record.partition)] = record.offset
-        for (topic, partition), offset in last.items():
-            with contextlib.suppress(Exception):
-                end = highwater(TopicPartition(topic, partition))
-                if end is not None:
-                    self._metrics.lag.labels(topic=topic, partition=str(partition)).set(
-                        max(0, end - offset - 1)
-                    )
-
 
 def _short(exc: ValidationError) -> str:
     return "; ".join(
         f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
         for err in exc.errors(include_url=False)[:5]
     )
-
-
-async def _lenient_parser(
-    records: tuple[ConsumerRecord[Any, Any], ...],
-    original: Callable[[Any], Awaitable[StreamMessage[Any]]],
-) -> StreamMessage[Any]:
-    """FastStream's parser, except that headers which are not UTF-8 do not poison a batch."""
-    try:
-        return await original(records)
-    except UnicodeDecodeError:
-        cleaned = tuple(
-            replace(
-                record,
-                headers=[
-                    (name, (value or b"").decode("utf-8", errors="replace").encode())
-                    for name, value in record.headers
-                ],
-            )
-            for record in records
-        )
-        return await original(cleaned)
-
-
-async def _raw_bodies(message: StreamMessage[Any]) -> Any:
-    """Leave bodies as bytes: the consumer parses envelopes itself (bad JSON included)."""
-    return message.body

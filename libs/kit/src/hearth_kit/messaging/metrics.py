@@ -3,10 +3,14 @@ consumer registered on it. Labels are topics and outcomes, never people."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from aiokafka import ConsumerRecord, TopicPartition
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 _HANDLER_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -102,3 +106,22 @@ def consumer_metrics(registry: CollectorRegistry) -> ConsumerMetrics:
             )
             _consumer[registry] = metrics
         return metrics
+
+
+def observe_consumer_lag(
+    metrics: ConsumerMetrics, kafka_consumer: Any, batch: Sequence[ConsumerRecord[Any, Any]]
+) -> None:
+    """Set the lag gauge of each partition in `batch`: records behind its high watermark."""
+    highwater = getattr(kafka_consumer, "highwater", None)
+    if highwater is None:
+        return
+    last: dict[tuple[str, int], int] = {}
+    for record in batch:
+        last[(record.topic, record.partition)] = record.offset
+    for (topic, partition), offset in last.items():
+        with contextlib.suppress(Exception):
+            end = highwater(TopicPartition(topic, partition))
+            if end is not None:
+                metrics.lag.labels(topic=topic, partition=str(partition)).set(
+                    max(0, end - offset - 1)
+                )

@@ -1,4 +1,5 @@
-"""Repositories of the alerts service on the store port.
+"""Repositories of the alerts service on the store port, and the kit's projection of
+identity's people (`hearth_kit.people.directory`).
 
 Every aggregate is stored as its JSON form with the store's `id`, `tenant_id` and
 `version`; events to publish go into the same write (`events=`, the outbox).
@@ -18,6 +19,7 @@ from hearth_alerts.domain.contacts import ContactBook
 from hearth_alerts.domain.escalation import CouncilSettings, Policy
 from hearth_alerts.domain.notification import Notification
 from hearth_alerts.domain.rota import Rota
+from hearth_kit.people.directory import Directory
 from hearth_kit.store import (
     Collection,
     CollectionSpec,
@@ -158,6 +160,7 @@ class Repositories:
     settings: Repo[CouncilSettings]
     contacts: Repo[ContactBook]
     circles: Repo[Circle]
+    directory: Directory
 
     @property
     def outbox_collections(self) -> list[Collection]:
@@ -170,6 +173,10 @@ async def open_repositories(
     """Open every collection. `open_collection` lets a runtime register the collections
     with outboxes with its relay; others are opened on the store directly."""
     with_outbox = open_collection or store.collection
+
+    async def without_outbox(spec: CollectionSpec, *, outbox: bool = False) -> Collection:
+        return await store.collection(spec)
+
     return Repositories(
         alerts=Repo(await with_outbox(ALERTS), Alert),
         notifications=Repo(await with_outbox(NOTIFICATIONS), Notification),
@@ -178,4 +185,5 @@ async def open_repositories(
         settings=Repo(await store.collection(SETTINGS), CouncilSettings),
         contacts=Repo(await store.collection(CONTACTS), ContactBook),
         circles=Repo(await store.collection(CIRCLES), Circle),
+        directory=await Directory.open(without_outbox),
     )

@@ -7,8 +7,10 @@ from typing import Final
 
 from hearth_alerts.domain.errors import InvalidInput
 from hearth_contracts.alerts import AlertSource, Outcome, Severity
+from hearth_kit.people import ADMIN_ROLE, STAFF_ROLES
 
 __all__ = [
+    "ADMIN_ROLE",
     "DEFAULT_SEVERITY",
     "SEVERITIES",
     "SOURCES",
@@ -28,10 +30,6 @@ SOURCES: Final[tuple[AlertSource, ...]] = (
     "message_flagged",
     "support_unanswered",
 )
-# Who sees and acts on a council's alerts.
-STAFF_ROLES: Final = frozenset({"oncall", "professional", "council_admin"})
-ADMIN_ROLE: Final = "council_admin"
-
 DEFAULT_SEVERITY: Final[dict[AlertSource, Severity]] = {
     "checkin_missed": "high",
     "help_requested": "critical",

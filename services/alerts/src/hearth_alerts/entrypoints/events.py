@@ -3,12 +3,12 @@ group (the kit's EventConsumer: inbox, retries, dead letters)."""
 
 from __future__ import annotations
 
-from hearth_alerts.handlers import projections, raising
+from hearth_alerts.handlers import raising
 from hearth_alerts.handlers.context import AlertsDeps
+from hearth_alerts.handlers.identity_events import people_events
 from hearth_contracts import Envelope
 from hearth_contracts.chat import MessageFlagged, SupportUnanswered
 from hearth_contracts.checkins import CheckInMissed, CheckInRecovered, HelpRequested
-from hearth_contracts.identity import CircleMemberAdded, CircleMemberRemoved, UserErasureRequested
 from hearth_kit.messaging import EventConsumer
 
 
@@ -33,14 +33,5 @@ def register(consumer: EventConsumer, deps: AlertsDeps) -> None:
     async def support_unanswered(data: SupportUnanswered, envelope: Envelope) -> None:
         await raising.on_support_unanswered(data, envelope, deps=deps)
 
-    @consumer.handle(CircleMemberAdded)
-    async def circle_member_added(data: CircleMemberAdded, envelope: Envelope) -> None:
-        await projections.on_circle_member_added(data, envelope, deps=deps)
-
-    @consumer.handle(CircleMemberRemoved)
-    async def circle_member_removed(data: CircleMemberRemoved, envelope: Envelope) -> None:
-        await projections.on_circle_member_removed(data, envelope, deps=deps)
-
-    @consumer.handle(UserErasureRequested)
-    async def user_erasure_requested(data: UserErasureRequested, envelope: Envelope) -> None:
-        await projections.on_user_erasure_requested(data, envelope, deps=deps)
+    # Identity's events about people and circles of support.
+    people_events(deps).register(consumer)

@@ -19,6 +19,7 @@ from hearth_alerts.handlers import commands, config
 from hearth_alerts.handlers.context import AlertsDeps
 from hearth_kit.auth import Principal
 from hearth_kit.http import id_path
+from hearth_kit.http.security import bearer_token
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 
@@ -127,10 +128,13 @@ async def resolve(
 @router.post("/{alert_id}/reassign")
 async def reassign(
     cmd: ReassignAlert,
+    request: Request,
     alert_id: str = id_path(),
     principal: Principal = Depends(staff),
     d: AlertsDeps = Depends(deps),
 ) -> dict[str, Any]:
-    """Give the alert to someone else; they are notified."""
-    alert = await commands.reassign(alert_id, cmd, principal=principal, deps=d)
+    """Give the alert to someone else (council staff of this council); they are notified."""
+    alert = await commands.reassign(
+        alert_id, cmd, principal=principal, deps=d, token=bearer_token(request)
+    )
     return alert_json(alert)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from hearth_alerts.commands import CreateOverride, PutPolicy, PutRota
 from hearth_alerts.domain.contacts import ContactBook
@@ -26,6 +26,7 @@ from hearth_alerts.handlers import config
 from hearth_alerts.handlers.context import AlertsDeps
 from hearth_kit.auth import Principal
 from hearth_kit.http import current_principal, id_path, iso
+from hearth_kit.http.security import bearer_token
 
 router = APIRouter(prefix="/v1", tags=["on-call"])
 
@@ -40,22 +41,31 @@ async def get_rota(
 
 @router.put("/oncall/rota")
 async def put_rota(
-    cmd: PutRota, principal: Principal = Depends(admin), d: AlertsDeps = Depends(deps)
+    cmd: PutRota,
+    request: Request,
+    principal: Principal = Depends(admin),
+    d: AlertsDeps = Depends(deps),
 ) -> dict[str, Any]:
     """Replace the rota's layers: people taking turns on a shift length and a handoff
     time in the council's timezone. The first layer is the on-call responder; others
-    are named (backup, duty_manager...) for escalation steps. Overrides are kept."""
-    saved = await config.put_rota(cmd, principal=principal, deps=d)
+    are named (backup, duty_manager...) for escalation steps. Overrides are kept. Everyone
+    in a layer must be council staff of this council."""
+    saved = await config.put_rota(cmd, principal=principal, deps=d, token=bearer_token(request))
     return rota_json(saved.value, saved.version)
 
 
 @router.post("/oncall/overrides", status_code=201)
 async def add_override(
-    cmd: CreateOverride, principal: Principal = Depends(admin), d: AlertsDeps = Depends(deps)
+    cmd: CreateOverride,
+    request: Request,
+    principal: Principal = Depends(admin),
+    d: AlertsDeps = Depends(deps),
 ) -> dict[str, Any]:
     """cover: `user_id` is on call in `layer` from `start` to `end` (instead of
     `with_user_id` only, when given); swap: `user_id` and `with_user_id` trade places."""
-    override = await config.add_override(cmd, principal=principal, deps=d)
+    override = await config.add_override(
+        cmd, principal=principal, deps=d, token=bearer_token(request)
+    )
     return override_json(override)
 
 
@@ -107,37 +117,47 @@ async def get_policy(
 @router.put("/escalation-policies/{name}")
 async def put_policy(
     cmd: PutPolicy,
+    request: Request,
     name: str = name_path(),
     principal: Principal = Depends(admin),
     d: AlertsDeps = Depends(deps),
 ) -> dict[str, Any]:
     """Ordered steps, each waiting `delay_seconds` after the previous one went
     unacknowledged; the staff part repeats `repeat` times; `urgent_sources` go straight
-    to on-call."""
-    policy = await config.put_policy(name, cmd, principal=principal, deps=d)
+    to on-call. A user target names council staff of this council."""
+    policy = await config.put_policy(
+        name, cmd, principal=principal, deps=d, token=bearer_token(request)
+    )
     return policy_json(policy, built_in=False)
 
 
 @router.get("/users/{user_id}/contact-methods")
 async def get_contact_methods(
+    request: Request,
     user_id: str = id_path(),
     principal: Principal = Depends(current_principal),
     d: AlertsDeps = Depends(deps),
 ) -> dict[str, Any]:
-    book = await config.get_contacts(user_id, principal=principal, deps=d)
+    book = await config.get_contacts(
+        user_id, principal=principal, deps=d, token=bearer_token(request)
+    )
     return contacts_json(book, show_secrets=False)
 
 
 @router.put("/users/{user_id}/contact-methods")
 async def put_contact_methods(
     book: ContactBook,
+    request: Request,
     response: Response,
     user_id: str = id_path(),
     principal: Principal = Depends(current_principal),
     d: AlertsDeps = Depends(deps),
 ) -> dict[str, Any]:
     """Replace how a person is reached: webhook (staff; signed with the endpoint's
-    secret, shown only here), email, sms (E.164) or console."""
-    saved = await config.put_contacts(user_id, book, principal=principal, deps=d)
+    secret, shown only here), email, sms (E.164) or console. The person is the caller, or
+    someone of the administrator's council (404 otherwise)."""
+    saved = await config.put_contacts(
+        user_id, book, principal=principal, deps=d, token=bearer_token(request)
+    )
     response.headers["Cache-Control"] = "no-store"
     return contacts_json(saved, show_secrets=True)

@@ -9,6 +9,7 @@ from hearth_alerts.domain.alert import STATUSES, Alert
 from hearth_alerts.domain.errors import InvalidInput, NotFoundError
 from hearth_alerts.handlers.context import AlertsDeps, event
 from hearth_alerts.handlers.escalation import start_deliveries, subject_of
+from hearth_alerts.handlers.people import check_responders
 from hearth_alerts.handlers.recipients import ASSIGNED_STEP, create_notifications
 from hearth_kit.auth import Principal
 from hearth_kit.store import Query
@@ -94,10 +95,13 @@ async def resolve(
 
 
 async def reassign(
-    alert_id: str, cmd: ReassignAlert, *, principal: Principal, deps: AlertsDeps
+    alert_id: str, cmd: ReassignAlert, *, principal: Principal, deps: AlertsDeps, token: str | None
 ) -> Alert:
     """Give the alert to someone else and tell them (it keeps escalating if nobody has
-    acknowledged it yet)."""
+    acknowledged it yet). They must be able to be on call; an alert of another council
+    is not found before anyone named in the request is looked at."""
+    await get_alert(alert_id, principal=principal, deps=deps)
+    await check_responders([(cmd.user_id, "user_id")], principal=principal, deps=deps, token=token)
 
     async def attempt() -> Alert:
         current = await get_alert(alert_id, principal=principal, deps=deps)

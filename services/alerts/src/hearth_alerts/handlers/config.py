@@ -1,5 +1,8 @@
 """What council administrators set up: the rota and its overrides, escalation policies,
-severities and policies per source; and how each person can be reached."""
+severities and policies per source; and how each person can be reached.
+
+Whoever a rota, an override or a policy names must be able to be on call (see
+`handlers.people`); `token` is the caller's own, for asking identity about them."""
 
 from __future__ import annotations
 
@@ -17,9 +20,11 @@ from hearth_alerts.commands import CreateOverride, PutPolicy, PutRota
 from hearth_alerts.domain.contacts import ContactBook, is_private_host
 from hearth_alerts.domain.errors import Forbidden, InvalidInput, NotFoundError
 from hearth_alerts.domain.escalation import CouncilSettings, Policy, builtin_policy
+from hearth_alerts.domain.people import layer_members, override_members, policy_users
 from hearth_alerts.domain.rota import OnCall, Override, Rota
-from hearth_alerts.domain.values import ADMIN_ROLE, STAFF_ROLES, check_name
+from hearth_alerts.domain.values import ADMIN_ROLE, check_name
 from hearth_alerts.handlers.context import AlertsDeps
+from hearth_alerts.handlers.people import check_responders, contact_subject
 from hearth_kit.auth import Principal
 from hearth_kit.store import Query
 
@@ -40,8 +45,11 @@ async def get_rota(*, principal: Principal, deps: AlertsDeps) -> Versioned[Rota]
     return loaded
 
 
-async def put_rota(cmd: PutRota, *, principal: Principal, deps: AlertsDeps) -> Versioned[Rota]:
+async def put_rota(
+    cmd: PutRota, *, principal: Principal, deps: AlertsDeps, token: str | None
+) -> Versioned[Rota]:
     """Replace the layers (and timezone); overrides are kept."""
+    await check_responders(layer_members(cmd.layers), principal=principal, deps=deps, token=token)
 
     def change(current: Rota | None) -> Rota:
         overrides = current.overrides if current is not None else []
@@ -50,7 +58,9 @@ async def put_rota(cmd: PutRota, *, principal: Principal, deps: AlertsDeps) -> V
     return await deps.repos.rotas.upsert(principal.tenant_id, ROTA_ID, change)
 
 
-async def add_override(cmd: CreateOverride, *, principal: Principal, deps: AlertsDeps) -> Override:
+async def add_override(
+    cmd: CreateOverride, *, principal: Principal, deps: AlertsDeps, token: str | None
+) -> Override:
     now = deps.now()
     try:
         override = Override(
@@ -68,6 +78,12 @@ async def add_override(cmd: CreateOverride, *, principal: Principal, deps: Alert
         raise _invalid(exc, "override") from exc
     if override.end <= now:
         raise InvalidInput("the override has already ended", field="end")
+    await check_responders(
+        override_members(override.user_id, override.with_user_id),
+        principal=principal,
+        deps=deps,
+        token=token,
+    )
 
     async def attempt() -> Override:
         current = await get_rota(principal=principal, deps=deps)
@@ -121,12 +137,13 @@ async def list_policies(*, principal: Principal, deps: AlertsDeps) -> list[Polic
 
 
 async def put_policy(
-    name: str, cmd: PutPolicy, *, principal: Principal, deps: AlertsDeps
+    name: str, cmd: PutPolicy, *, principal: Principal, deps: AlertsDeps, token: str | None
 ) -> Policy:
     try:
         policy = Policy(name=_name(name), **cmd.model_dump())
     except ValidationError as exc:
         raise _invalid(exc, "policy") from exc
+    await check_responders(policy_users(policy.steps), principal=principal, deps=deps, token=token)
     await deps.repos.policies.upsert(principal.tenant_id, policy.name, lambda _: policy)
     return policy
 
@@ -161,20 +178,26 @@ def _may_manage_contacts(principal: Principal, user_id: str) -> None:
         raise Forbidden("only the person themself or a council administrator may do this")
 
 
-async def get_contacts(user_id: str, *, principal: Principal, deps: AlertsDeps) -> ContactBook:
+async def get_contacts(
+    user_id: str, *, principal: Principal, deps: AlertsDeps, token: str | None
+) -> ContactBook:
     _may_manage_contacts(principal, user_id)
+    await contact_subject(user_id, principal=principal, deps=deps, token=token)
     loaded = await deps.repos.contacts.get(principal.tenant_id, user_id)
     return loaded.value if loaded else ContactBook()
 
 
 async def put_contacts(
-    user_id: str, book: ContactBook, *, principal: Principal, deps: AlertsDeps
+    user_id: str, book: ContactBook, *, principal: Principal, deps: AlertsDeps, token: str | None
 ) -> ContactBook:
-    """Replace how a person is reached. Webhooks are for council staff; each gets a
-    signing secret (a new random one unless the caller gives it)."""
+    """Replace how a person is reached. Webhooks are for council staff (the person
+    reached, whoever sets them up); each gets a signing secret (a new random one unless
+    the caller gives it)."""
     _may_manage_contacts(principal, user_id)
+    subject = await contact_subject(user_id, principal=principal, deps=deps, token=token)
     if any(m.channel == "webhook" for m in book.methods):
-        if principal.roles.isdisjoint(STAFF_ROLES):
+        staff = principal.is_staff if subject is None else subject.is_staff
+        if not staff:
             raise Forbidden("only council staff may receive webhooks")
         if not deps.allow_private_webhooks:
             for host in book.webhook_hosts():

@@ -15,6 +15,8 @@ from hearth_alerts.domain.notification import RetryPolicy
 from hearth_alerts.metrics import AlertMetrics
 from hearth_contracts import EventData
 from hearth_kit.messaging import outbox_entry
+from hearth_kit.people.directory import People
+from hearth_kit.people.identity import IdentityLookup
 from hearth_timers import Clock
 
 log = logging.getLogger("hearth.alerts")
@@ -72,10 +74,17 @@ class AlertsDeps:
     escalation_lease_seconds: float = 10.0
     attempt_lease_seconds: float = 30.0
     allow_private_webhooks: bool = False
+    # Asks identity about people its events have not told alerts about yet (None: never).
+    identity: IdentityLookup | None = None
     background: Background = field(default_factory=Background)
     # Tell the deadline schedulers about a due time this process has just written.
     wake_escalations: Callable[[float | None], None] = _ignore
     wake_notifications: Callable[[float | None], None] = _ignore
+
+    @property
+    def people(self) -> People:
+        """People: what identity's events told alerts, else identity itself."""
+        return People(self.repos.directory, self.identity)
 
     def now(self) -> float:
         return self.clock.now()

@@ -78,10 +78,14 @@ async def fire_step(
             now=now,
             lease_seconds=deps.escalation_lease_seconds,
         )
-        if recipients.unfilled or created.unreachable:
+        if recipients.unfilled or recipients.skipped or created.unreachable:
             alert.record(
                 "gaps",
-                detail={"unfilled": recipients.unfilled, "unreachable": created.unreachable},
+                detail={
+                    "unfilled": recipients.unfilled,
+                    "skipped": recipients.skipped,
+                    "unreachable": created.unreachable,
+                },
                 at=now,
             )
         try:

@@ -1,11 +1,13 @@
-"""What alerts learns from identity: residents' circles of support, and erasures."""
+"""Alerts' own projection of residents' circles of support, from identity's events, and
+what alerts forgets when a person is erased. (People themselves are the kit's
+projection; `handlers.identity_events` wires both.)"""
 
 from __future__ import annotations
 
 from hearth_alerts.domain.circle import Circle
 from hearth_alerts.handlers.context import AlertsDeps
 from hearth_contracts import Envelope
-from hearth_contracts.identity import CircleMemberAdded, CircleMemberRemoved, UserErasureRequested
+from hearth_contracts.identity import CircleMemberAdded, CircleMemberRemoved
 
 
 async def _apply(
@@ -54,10 +56,8 @@ async def on_circle_member_removed(
     )
 
 
-async def on_user_erasure_requested(
-    data: UserErasureRequested, envelope: Envelope, *, deps: AlertsDeps
-) -> None:
+async def erase_person(tenant_id: str, user_id: str, *, deps: AlertsDeps) -> None:
     """Forget how to reach the person (their contact methods are personal data), and
     their own circle projection; alerts keep only ids."""
-    await deps.repos.contacts.delete(envelope.tenant_id, data.user_id)
-    await deps.repos.circles.delete(envelope.tenant_id, data.user_id)
+    await deps.repos.contacts.delete(tenant_id, user_id)
+    await deps.repos.circles.delete(tenant_id, user_id)

@@ -1,4 +1,8 @@
-"""Who a step tells, and the notifications that tell them (stored before anything is sent)."""
+"""Who a step tells, and the notifications that tell them (stored before anything is sent).
+
+A step skips people identity's events say are deactivated, and people a staff target
+(the rota, a named user) resolves to who are no longer staff; the alert's timeline says
+whom it skipped and why. A step that reaches nobody escalates to the next at once."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from hearth_alerts.domain.notification import (
     message_text,
     notification_id,
 )
+from hearth_alerts.domain.people import skip_reason
 from hearth_alerts.domain.rota import Rota
 from hearth_alerts.handlers.context import AlertsDeps
 from hearth_kit.store import DuplicateKey
@@ -28,10 +33,18 @@ class Recipients:
     users: list[str] = field(default_factory=list)
     # Targets that named nobody (no rota layer of that name, nobody on call, no circle).
     unfilled: list[str] = field(default_factory=list)
+    # People a target named who must not be paged: {"user_id", "reason"} (a list, so no
+    # id becomes a field name in the stored alert).
+    skipped: list[dict[str, str]] = field(default_factory=list)
 
     def add(self, user_id: str) -> None:
         if user_id not in self.users:
             self.users.append(user_id)
+
+    def skip(self, user_id: str, reason: str) -> None:
+        entry = {"user_id": user_id, "reason": reason}
+        if entry not in self.skipped:
+            self.skipped.append(entry)
 
 
 async def resolve_targets(
@@ -40,10 +53,19 @@ async def resolve_targets(
     found = Recipients()
     rota: Rota | None = None
     rota_loaded = False
+
+    async def add(user_id: str, *, as_staff: bool) -> None:
+        person = await deps.repos.directory.person(alert.tenant_id, user_id)
+        reason = skip_reason(person, as_staff=as_staff)
+        if reason is None:
+            found.add(user_id)
+        else:
+            found.skip(user_id, reason)
+
     for target in targets:
         if target.type == "resident":
             if alert.resident_id:
-                found.add(alert.resident_id)
+                await add(alert.resident_id, as_staff=False)
             else:
                 found.unfilled.append("resident")
         elif target.type == "circle":
@@ -51,10 +73,10 @@ async def resolve_targets(
             if not members:
                 found.unfilled.append("circle")
             for member in members:
-                found.add(member)
+                await add(member, as_staff=False)
         elif target.type == "user":
             assert target.user_id is not None
-            found.add(target.user_id)
+            await add(target.user_id, as_staff=True)
         else:
             if not rota_loaded:
                 loaded = await deps.repos.rotas.get(alert.tenant_id, "rota")
@@ -65,7 +87,7 @@ async def resolve_targets(
             if on_call is None:
                 found.unfilled.append(f"layer:{layer}" if layer else "oncall")
             else:
-                found.add(on_call.user_id)
+                await add(on_call.user_id, as_staff=True)
     return found
 
 

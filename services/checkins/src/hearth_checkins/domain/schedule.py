@@ -105,10 +105,11 @@ def make_schedule(
     timezone: str,
     times: Sequence[tuple[str, Sequence[str] | None]],
     grace_minutes: int = DEFAULT_GRACE_MINUTES,
-    reminder_minutes: Sequence[int] = (),
+    reminder_minutes_before: Sequence[int] = (),
     early_minutes: int = DEFAULT_EARLY_MINUTES,
 ) -> Schedule:
-    """A validated schedule from plain input; InvalidInput names the field at fault."""
+    """A validated schedule from plain input; InvalidInput names the field at fault as the
+    client sent it (the arguments are named after the request's fields)."""
     load_zone(timezone)
     if not times:
         raise InvalidInput("a schedule needs at least one check-in time", field="times")
@@ -128,9 +129,12 @@ def make_schedule(
         for i, (at, days) in enumerate(times)
     )
     _check_spacing(parsed, grace_minutes)
-    reminders = tuple(sorted(set(reminder_minutes), reverse=True))
-    if len(reminder_minutes) > MAX_REMINDERS or len(reminders) != len(reminder_minutes):
-        raise InvalidInput(f"at most {MAX_REMINDERS} different reminders", field="reminder_minutes")
+    asked = reminder_minutes_before
+    reminders = tuple(sorted(set(asked), reverse=True))
+    if len(asked) > MAX_REMINDERS or len(reminders) != len(asked):
+        raise InvalidInput(
+            f"at most {MAX_REMINDERS} different reminders", field="reminder_minutes_before"
+        )
     window = grace_minutes + early_minutes
     for minutes in reminders:
         if not 1 <= minutes <= window:
@@ -138,7 +142,7 @@ def make_schedule(
             raise InvalidInput(
                 f"reminders must be 1 to {window} minutes before the deadline "
                 "(grace plus early window)",
-                field="reminder_minutes",
+                field="reminder_minutes_before",
             )
     return Schedule(
         timezone=timezone,

@@ -52,7 +52,7 @@ async def set_schedule(
             timezone=zone,
             times=[(t.at, t.days) for t in cmd.times],
             grace_minutes=cmd.grace_minutes,
-            reminder_minutes=cmd.reminder_minutes_before,
+            reminder_minutes_before=cmd.reminder_minutes_before,
             early_minutes=cmd.early_minutes,
         )
         return state.with_schedule(schedule, now=deps.clock.now()), [], None

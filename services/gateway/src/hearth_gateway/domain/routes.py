@@ -64,6 +64,8 @@ ROUTES: tuple[RouteRule, ...] = (
     rule("/v1/me", Service.IDENTITY),
     rule("/v1/users", Service.IDENTITY),
     rule("/v1/users/{id}", Service.IDENTITY),
+    rule("/v1/users/{id}/role", Service.IDENTITY),
+    rule("/v1/users/{id}/deactivate", Service.IDENTITY),
     rule("/v1/residents/{id}/circle*", Service.IDENTITY),
     rule("/v1/circle/*", Service.IDENTITY),
     rule("/v1/tenants*", Service.IDENTITY),
