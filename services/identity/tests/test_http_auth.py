@@ -157,6 +157,11 @@ async def test_forged_secret_for_a_real_family_does_not_revoke_it(api: Api, worl
     assert ok.status_code == 200
 
 
+def _session_of(pair: dict[str, str]) -> str:
+    """The session id (`sid`) an access token carries."""
+    return str(jwt.decode(pair["access_token"], options={"verify_signature": False})["sid"])
+
+
 async def test_logout_and_logout_everywhere(api: Api, world: World) -> None:
     phone = await api.login("north", "rita@north.example")
     tablet = await api.login("north", "rita@north.example")
@@ -180,6 +185,15 @@ async def test_logout_and_logout_everywhere(api: Api, world: World) -> None:
             "/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
         )
         assert refreshed.status_code == 401
+    # Each ended sign-in is announced once, with the session id its access tokens carry,
+    # so live connections of that session close (repeating the logout announces nothing).
+    revoked = [e for e in await api.outbox("sessions") if e["type"] == "identity.session.revoked"]
+    reasons = {e["data"]["session_id"]: e["data"]["reason"] for e in revoked}
+    assert len(reasons) == len(revoked)
+    assert reasons[_session_of(phone)] == "logout"
+    assert reasons[_session_of(tablet)] == "logout"
+    assert reasons[_session_of(laptop)] == "logout_everywhere"
+    assert {e["data"]["user_id"] for e in revoked} == {world.ids["north_resident"]}
     # Other people's sessions are untouched.
     other = await api.login("north", "pro@north.example")
     assert (

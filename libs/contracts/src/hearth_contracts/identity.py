@@ -51,6 +51,17 @@ class UserDeactivated(EventData):
     deactivated_by: str
 
 
+class SessionRevoked(EventData):
+    """A sign-in ended before its time (logout, logout everywhere, a reused refresh
+    token, deactivation): live connections of that session close, and its access
+    tokens, still valid for a few minutes, are refused where they can be."""
+
+    TYPE = "identity.session.revoked"
+    user_id: str
+    session_id: str
+    reason: str = Field(max_length=40)
+
+
 class UserErasureRequested(EventData):
     TYPE = "identity.user.erasure_requested"
     user_id: str

@@ -27,7 +27,7 @@ THROTTLES = CollectionSpec("login_throttles", expires_field="forget_at")
 SIGNING_KEYS = CollectionSpec("signing_keys")
 ALL_SPECS = (TENANTS, USERS, SESSIONS, CIRCLES, THROTTLES, SIGNING_KEYS)
 # Collections whose documents carry outbox events (the relay watches these).
-OUTBOX_SPECS = (TENANTS, USERS, CIRCLES)
+OUTBOX_SPECS = (TENANTS, USERS, SESSIONS, CIRCLES)
 
 
 @dataclass
@@ -124,8 +124,15 @@ class SessionRepository:
     async def insert(self, family: RefreshFamily) -> None:
         await self.collection.insert(d.family_doc(family))
 
-    async def save(self, loaded: Loaded[RefreshFamily]) -> Loaded[RefreshFamily]:
-        doc = await self.collection.save(d.family_doc(loaded.item), expected_version=loaded.version)
+    async def save(
+        self, loaded: Loaded[RefreshFamily], events: Sequence[Event] = ()
+    ) -> Loaded[RefreshFamily]:
+        family = loaded.item
+        doc = await self.collection.save(
+            d.family_doc(family),
+            expected_version=loaded.version,
+            events=entries(family.tenant_id, events),
+        )
         return Loaded(loaded.item, doc["version"])
 
     async def active_for(self, tenant_id: str, user_id: str) -> list[Loaded[RefreshFamily]]:

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from hearth_contracts.identity import SessionRevoked
 from hearth_identity.adapters.documents import REGISTRY
 from hearth_identity.adapters.repositories import Loaded, throttle_key
 from hearth_identity.commands import Logout, Refresh, SignIn
@@ -147,8 +148,11 @@ async def _revoke(
         changed = current.item.revoke(deps.clock(), reason) or unsaved
         if not changed:
             break
+        family = current.item
+        # Stored with the revocation, in one write: chat closes the session's sockets.
+        revoked = SessionRevoked(user_id=family.user_id, session_id=family.id, reason=reason)
         try:
-            await deps.repos.sessions.save(current)
+            await deps.repos.sessions.save(current, events=[(revoked, family.user_id)])
             break
         except ConcurrencyConflict:
             current, unsaved = await deps.repos.sessions.get(tenant_id, family_id), False
