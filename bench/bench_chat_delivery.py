@@ -37,22 +37,20 @@ from typing import Any
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.typing import Subprotocol
 
-# The chat benches share a helper beside them; found the same way under `python -m bench.X`.
+# The benches share helpers beside them; found the same way under `python -m bench.X`.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from chat_stack import (
     CHAT_FRAMES_PER_SECOND,
-    HEADER,
+    MS_TABLE,
     SUBPROTOCOL,
     ChatPair,
     ChatSocket,
     chat_pair,
     chat_stack,
     paced,
-    pct,
-    row,
-    wait_until,
     ws_url,
 )
+from common import pct, wait_until
 
 SERVICES = ("identity", "chat", "gateway")
 WARM_UP = 20  # messages per path before timing: connections, caches, code paths
@@ -171,9 +169,9 @@ async def run(
 
 def report(results: Rounds) -> None:
     print()
-    print(HEADER)
+    print(MS_TABLE.header())
     for name, label in PATHS.items():
-        print(row(label, [x for r in results for x in r[name]]))
+        print(MS_TABLE.row(label, [x for r in results for x in r[name]]))
 
     def added(name: str, base: str) -> tuple[float, float]:
         """Median over rounds of the p50 difference (ms) and ratio against `base`."""

@@ -28,6 +28,7 @@ import asyncio
 import multiprocessing as mp
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -47,6 +48,10 @@ from hearth_checkins.handlers.context import CheckinsDeps
 from hearth_checkins.handlers.timers import fire_deadline
 from hearth_kit.store import Collection, CollectionSpec, Document, Query, SqliteStore
 from hearth_timers import DeadlineScheduler
+
+# The benches share helpers beside them; found the same way under `python -m bench.X`.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import pct
 
 TENANTS = ("council-a", "council-b", "council-c")
 # The minute the deadlines fall in: 09:30 UTC (a 09:00 check-in with 30 minutes' grace).
@@ -262,11 +267,6 @@ async def _verify(
 
 
 # ---- report ----------------------------------------------------------------------------------
-def quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
-
-
 def report(results: list[Result], residents: int, spread: float, workers: int) -> None:
     rate = residents / spread if spread else float("inf")
     print(
@@ -282,7 +282,7 @@ def report(results: list[Result], residents: int, spread: float, workers: int) -
         )
         mean = statistics.fmean(r.lateness) if r.lateness else float("nan")
         print(
-            f"{r.name:24}{quantile(r.lateness, 0.5):9.3f}{quantile(r.lateness, 0.99):9.3f}"
+            f"{r.name:24}{pct(r.lateness, 50):9.3f}{pct(r.lateness, 99):9.3f}"
             f"{max(r.lateness, default=float('nan')):9.3f}{mean:9.3f}"
             f"{r.all_raised_after:11.1f} s  {ok}"
         )
@@ -291,8 +291,8 @@ def report(results: list[Result], residents: int, spread: float, workers: int) -
         f"first deadline to the last miss saved, the last deadline being at {spread:.0f} s)"
     )
     if len(results) == 2 and results[0].lateness and results[1].lateness:
-        p99 = quantile(results[0].lateness, 0.99)
-        ratio = quantile(results[1].lateness, 0.99) / max(p99, 1e-9)
+        p99 = pct(results[0].lateness, 99)
+        ratio = pct(results[1].lateness, 99) / max(p99, 1e-9)
         print(f"p99 lateness, 2-second scan / scheduler: {ratio:.1f}x")
         print(f"aim p99 <= 1 s: {'met' if p99 <= 1.0 else 'NOT met'} ({p99:.3f} s)")
 

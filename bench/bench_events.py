@@ -16,10 +16,10 @@ import argparse
 import asyncio
 import logging
 import statistics
+import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from functools import partial
 from operator import contains
 from pathlib import Path
@@ -41,8 +41,15 @@ from hearth_kit.settings import ServiceSettings
 from hearth_kit.store.port import CollectionSpec
 from hearth_kit.store.sqlite import SqliteStore
 
+# The benches share helpers beside them; found the same way under `python -m bench.X`.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import wait_until
+
 TENANTS = ("council-a", "council-b", "council-c")
 RAW_TOPIC = "bench.raw.checkin.recorded"
+# Throughput and the group joins are timed until a wait returns: look often, so waiting
+# adds little.
+POLL = 0.002
 
 
 def make_entry(i: int, run: str) -> dict[str, object]:
@@ -60,14 +67,6 @@ def make_entry(i: int, run: str) -> dict[str, object]:
         subject=resident,
         producer="checkins",
     )
-
-
-async def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.002)
 
 
 class KitPath:
@@ -109,6 +108,7 @@ class KitPath:
             lambda: bool(subscriber.consumer and subscriber.consumer.assignment()),
             30,
             "kit consumer group join",
+            poll=POLL,
         )
         self.relay = OutboxRelay(
             [self.things],
@@ -133,7 +133,7 @@ class KitPath:
         t0 = time.perf_counter()
         await self.save(0, n, run)
         saved = time.perf_counter() - t0
-        await wait_until(lambda: self.handled >= n, 120, "kit end-to-end")
+        await wait_until(lambda: self.handled >= n, 120, "kit end-to-end", poll=POLL)
         elapsed = time.perf_counter() - t0
         await self.relay.stop()
         return n / elapsed, saved
@@ -144,7 +144,7 @@ class KitPath:
         await self.save(0, n, run)
         t0 = time.perf_counter()
         await self.relay.start()
-        await wait_until(lambda: self.handled >= n, 120, "kit backlog")
+        await wait_until(lambda: self.handled >= n, 120, "kit backlog", poll=POLL)
         elapsed = time.perf_counter() - t0
         await self.relay.stop()
         return n / elapsed
@@ -160,7 +160,8 @@ class KitPath:
                 {"id": f"latency-{i}", "tenant_id": entry["tenant_id"]}, events=[entry]
             )
             event_id = str(entry["event_id"])
-            await wait_until(partial(contains, self.handled_at, event_id), 10, "latency probe")
+            probe = partial(contains, self.handled_at, event_id)
+            await wait_until(probe, 10, "latency probe", poll=POLL)
             result.append((self.handled_at[event_id] - t0) * 1000)
         await self.relay.stop()
         return result
@@ -189,7 +190,9 @@ class RawPath:
             fetch_max_wait_ms=20,
         )
         await self.consumer.start()
-        await wait_until(lambda: bool(self.consumer.assignment()), 30, "raw consumer join")
+        await wait_until(
+            lambda: bool(self.consumer.assignment()), 30, "raw consumer join", poll=POLL
+        )
         # The first fetch positions the consumer; do it before timing.
         await self.consumer.getmany(timeout_ms=100)
 

@@ -14,7 +14,7 @@ read from `GET /v1/alerts` afterwards, name its message). Figures:
   flagged event -> raised event (the alerts service's part), and send -> `alerts.alert.raised`,
   the end of the path: the aim is p99 <= 1 s.
 The demo council has no rota or policy of its own: alerts raises the alert under its
-built-in default policy (nobody needs to be notified for the alert to exist).
+built-in urgent policy (nobody needs to be notified for the alert to exist).
 
     uv run python bench/bench_flag_alert.py [--quick] [--messages N] [--rate R]
 """
@@ -41,9 +41,10 @@ from hearth_contracts import topic_for
 from hearth_contracts.alerts import AlertRaised
 from hearth_contracts.chat import MessageFlagged, MessagePosted
 
-# The chat benches share a helper beside them; found the same way under `python -m bench.X`.
+# The benches share helpers beside them; found the same way under `python -m bench.X`.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from chat_stack import HEADER, ChatPair, chat_pair, chat_stack, paced, pct, row, wait_until
+from chat_stack import MS_TABLE, ChatPair, chat_pair, chat_stack, paced
+from common import pct, wait_until
 
 SERVICES = ("identity", "chat", "alerts", "gateway")
 POSTED = topic_for(MessagePosted.TYPE)
@@ -254,9 +255,9 @@ def report(
         "flagged: send -> alerts.alert.raised": to_raised,
     }
     print()
-    print(HEADER)
+    print(MS_TABLE.header())
     for name, values in rows.items():
-        print(row(name, values))
+        print(MS_TABLE.row(name, values))
     print(
         f"\nat p50 the alert is raised {(pct(to_raised, 50) - pct(chat_hop, 50)) * 1000:.0f} ms "
         f"after a plain message's chat hop ({pct(to_raised, 50) / pct(chat_hop, 50):.1f}x)"

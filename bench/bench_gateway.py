@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import os
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -34,6 +35,10 @@ from hearth_devstack.seed import login
 from hearth_devstack.stack import Stack
 from hearth_devstack.testing import running_stack
 from hearth_kit.auth import HttpJwksSource, TokenVerifier
+
+# The benches share helpers beside them; found the same way under `python -m bench.X`.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import pct
 
 # The bench sends thousands of requests from one address as one user.
 UNLIMITED = {
@@ -67,10 +72,8 @@ class Load:
     elapsed: float = 0.0
     errors: int = 0
 
-    def ms(self, pct: float) -> float:
-        data = sorted(self.latencies_ns)
-        index = min(len(data) - 1, max(0, round(pct / 100 * (len(data) - 1))))
-        return data[index] / 1e6
+    def ms(self, q: float) -> float:
+        return pct(self.latencies_ns, q) / 1e6
 
     @property
     def rps(self) -> float:

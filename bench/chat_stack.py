@@ -1,14 +1,14 @@
 """Shared pieces of the chat benchmarks: a stack of real processes, two people of the demo
 council in a direct conversation, a chat WebSocket client, steady pacing and the table.
 
-Imported by bench_chat_delivery.py and bench_flag_alert.py (not a benchmark itself).
+Imported by bench_chat_delivery.py and bench_flag_alert.py (not a benchmark itself), after
+they put this folder on `sys.path`; the figures' helpers are in common.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import statistics
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from common import Table
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
@@ -176,29 +177,5 @@ async def paced(count: int, rate: float, start: Callable[[int], None]) -> None:
         start(i)
 
 
-async def wait_until(check: Callable[[], bool], within: float, what: str) -> None:
-    deadline = time.monotonic() + within
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {within:.0f}s waiting for {what}")
-        await asyncio.sleep(0.01)
-
-
-def pct(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
-
-
-HEADER = f"{'milliseconds':52}{'p50':>9}{'p99':>9}{'max':>9}{'mean':>9}{'n':>6}"
-
-
-def row(name: str, seconds: Sequence[float]) -> str:
-    ms = [s * 1000 for s in seconds]
-    if not ms:
-        return f"{name:52}{'(none)':>9}"
-    return (
-        f"{name:52}{pct(ms, 50):>9.1f}{pct(ms, 99):>9.1f}{max(ms):>9.1f}"
-        f"{statistics.fmean(ms):>9.1f}{len(ms):>6}"
-    )
+# Chat's figures are a few milliseconds: shown in ms with one decimal.
+MS_TABLE = Table("milliseconds", width=52, scale=1000, digits=1)

@@ -1,29 +1,40 @@
 """Helpers of the alerts tests: the running service, a council with its people (told to
-alerts as identity's events would), events."""
+alerts as identity's events would), events; and the handlers on their own, on a real
+store with a controlled clock."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 
-from hearth_alerts.adapters.repositories import Repositories
+from hearth_alerts.adapters.repositories import Repositories, open_repositories
+from hearth_alerts.channels import Channels, WebhookChannel
+from hearth_alerts.domain.contacts import ContactBook, ContactMethod
+from hearth_alerts.domain.notification import RetryPolicy
+from hearth_alerts.domain.rota import Layer, Rota
 from hearth_alerts.handlers.context import AlertsDeps
 from hearth_alerts.handlers.identity_events import people_events
+from hearth_alerts.metrics import alert_metrics
 from hearth_alerts.settings import AlertsSettings
 from hearth_alerts.testing import HttpReceiver, SmtpReceiver
 from hearth_contracts import Envelope, EventData, new_envelope, topic_for
 from hearth_contracts.checkins import CheckInMissed, CheckInRecovered, HelpRequested
 from hearth_contracts.identity import Role, UserRegistered
 from hearth_kit.messaging import inbox_spec, publish_envelope
+from hearth_kit.store import SqliteStore
 from hearth_kit.testing import FakeIdentity, TokenSigner, identity_envelope
+from hearth_timers import FakeClock
 
 STAFF = ("oncall", "professional", "council_admin")
 
@@ -206,3 +217,53 @@ class Council:
 
 def kinds(alert: dict[str, Any]) -> list[str]:
     return [entry["kind"] for entry in alert["timeline"]]
+
+
+# ---- the handlers on their own ------------------------------------------------------------
+TENANT = "t-1"
+World = tuple[AlertsDeps, HttpReceiver, FakeClock]
+
+
+@asynccontextmanager
+async def handlers_world(folder: Path, *reachable: str) -> AsyncIterator[World]:
+    """Alerts' dependencies on a SQLite store in `folder` with a fake clock: council
+    `TENANT` has a rota whose primary layer is "oc", and "oc", "mgr" and `reachable`
+    have a webhook each (path `/<user id>` of the receiver)."""
+    store = SqliteStore(folder / "alerts.sqlite3")
+    receiver = await HttpReceiver().start()
+    clock = FakeClock(1_800_000_000.0)
+    repos: Repositories = await open_repositories(store)
+    deps = AlertsDeps(
+        repos=repos,
+        channels=Channels({"webhook": WebhookChannel()}),
+        metrics=alert_metrics(CollectorRegistry()),
+        clock=clock,
+        retry=RetryPolicy(max_attempts=3, base_seconds=5, max_seconds=60),
+        escalation_lease_seconds=10,
+        attempt_lease_seconds=30,
+        allow_private_webhooks=True,
+    )
+    layer = Layer(
+        name="primary", users=["oc"], length_hours=24, handoff_time="09:00", start_date="2026-01-01"
+    )
+    await repos.rotas.insert(TENANT, "rota", Rota(timezone="UTC", layers=[layer]))
+    for user in ("oc", "mgr", *reachable):
+        book = ContactBook(
+            methods=[ContactMethod(channel="webhook", address=f"{receiver.url}/{user}")]
+        ).with_secrets()
+        await repos.contacts.insert(TENANT, user, book)
+    try:
+        yield deps, receiver, clock
+    finally:
+        await deps.background.drain()
+        await deps.channels.aclose()
+        await receiver.stop()
+        await store.close()
+
+
+async def register(deps: AlertsDeps, role: Role, *user_ids: str) -> None:
+    """What identity's events would have told alerts about these people of `TENANT`."""
+    events = people_events(deps)
+    for user in user_ids:
+        data = UserRegistered(user_id=user, role=role)
+        await events.on_user_registered(data, identity_envelope(data, TENANT, user))

@@ -16,6 +16,7 @@ from hearth_alerts.domain.escalation import (
     Target,
     builtin_policy,
 )
+from hearth_alerts.domain.values import AlertSource
 
 RESIDENT = Target(type="resident")
 ONCALL = Target(type="oncall")
@@ -47,12 +48,26 @@ def test_policy_walks_its_steps_then_repeats_the_staff_part() -> None:
     assert seen == [(0, 0, 0.0), (1, 0, 60), (2, 0, 120), (1, 1, 300), (2, 1, 120)]
 
 
-def test_urgent_sources_start_at_the_first_staff_step_at_once() -> None:
+@pytest.mark.parametrize("source", ["help_requested", "message_flagged", "support_unanswered"])
+def test_urgent_sources_start_at_the_first_staff_step_at_once(source: AlertSource) -> None:
+    assert policy().start(source) == Position(1, 0, 0.0)
+
+
+def test_a_missed_check_in_reminds_the_resident_first() -> None:
+    assert policy().start("checkin_missed") == Position(0, 0, 0.0)
+
+
+def test_a_council_chooses_its_own_urgent_sources() -> None:
     p = policy()
-    assert p.start("help_requested") == Position(1, 0, 0.0)
     custom = p.model_copy(update={"urgent_sources": ["message_flagged"]})
     assert custom.start("help_requested") == Position(0, 0, 0.0)
     assert custom.start("message_flagged") == Position(1, 0, 0.0)
+    reminders_first = p.model_copy(update={"urgent_sources": ["help_requested"]})
+    assert reminders_first.start("message_flagged") == Position(0, 0, 0.0)
+    assert reminders_first.start("support_unanswered") == Position(0, 0, 0.0)
+    assert Policy(name="none", steps=p.steps, urgent_sources=[]).start("help_requested") == (
+        Position(0, 0, 0.0)
+    )
 
 
 def test_builtin_policies_and_council_settings() -> None:
@@ -63,14 +78,38 @@ def test_builtin_policies_and_council_settings() -> None:
     assert urgent.steps[0].is_staff
     settings = CouncilSettings()
     assert settings.policy_for("help_requested") == "urgent"
+    assert settings.policy_for("message_flagged") == "urgent"
+    assert settings.policy_for("support_unanswered") == "urgent"
     assert settings.policy_for("checkin_missed") == "default"
     assert settings.severity_for("checkin_missed") == "high"
     assert settings.severity_for("message_flagged", "critical") == "critical"
     custom = CouncilSettings(
-        severities={"message_flagged": "low"}, policies={"help_requested": "p"}
+        severities={"message_flagged": "low"},
+        policies={"help_requested": "p", "message_flagged": "default"},
     )
     assert custom.severity_for("message_flagged", "critical") == "low"
     assert custom.policy_for("help_requested") == "p"
+    assert custom.policy_for("message_flagged") == "default"
+    assert custom.policy_for("support_unanswered") == "urgent"
+
+
+@pytest.mark.parametrize("source", ["help_requested", "message_flagged", "support_unanswered"])
+def test_by_default_an_urgent_source_tells_on_call_first_and_never_the_resident(
+    source: AlertSource,
+) -> None:
+    chosen = builtin_policy(CouncilSettings().policy_for(source))
+    assert chosen is not None and chosen.name == "urgent"
+    alert = new_alert(chosen, source)
+    assert alert.pending() == Position(0, 0, 0.0) and alert.fires_now(1000.0)
+    first = alert.policy.steps[0]
+    assert {t.type for t in first.targets} == {"oncall", "circle"}
+    assert all(t.type != "resident" for s in alert.policy.steps for t in s.targets)
+    # Under the built-in default policy too, it skips the resident's reminder.
+    default = builtin_policy("default")
+    assert default is not None
+    start = default.start(source)
+    assert start == Position(1, 0, 0.0)
+    assert [t.type for t in default.steps[start.step].targets] == ["oncall"]
 
 
 @pytest.mark.parametrize(
@@ -97,12 +136,12 @@ def test_steps_need_targets_and_bounded_delays() -> None:
         Step(delay_seconds=10**9, targets=[ONCALL])
 
 
-def new_alert(p: Policy | None = None, source: str = "checkin_missed") -> Alert:
+def new_alert(p: Policy | None = None, source: AlertSource = "checkin_missed") -> Alert:
     alert, raised = Alert.raise_new(
         alert_id="a1",
         tenant_id="t1",
         dedup_key="k",
-        source=source,  # type: ignore[arg-type]
+        source=source,
         severity="high",
         resident_id="r1",
         refs={},

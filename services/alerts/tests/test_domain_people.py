@@ -15,6 +15,7 @@ from hearth_alerts.domain.people import (
     layer_members,
     override_members,
     policy_users,
+    resident_author,
     skip_reason,
 )
 from hearth_alerts.domain.rota import Layer
@@ -89,3 +90,22 @@ def test_steps_skip_deactivated_people_and_former_staff_but_page_strangers() -> 
     assert skip_reason(Person("u", "family", active=False), as_staff=False) == "deactivated"
     assert skip_reason(Person("u", "resident", active=True), as_staff=True) == "not_staff"
     assert skip_reason(Person("u", "resident", active=True), as_staff=False) is None
+
+
+@pytest.mark.parametrize(
+    ("person", "resident"),
+    [
+        (Person("r", "resident", active=True), "r"),
+        (Person("r", "resident", active=False), "r"),  # still who the message is about
+        (Person("f", "family", active=True), None),
+        (Person("c", "carer", active=True), None),
+        (Person("o", "oncall", active=True), None),
+        (Person("n", None, active=True), None),
+        (None, None),  # alerts has not heard of them: could be anyone
+    ],
+    ids=["resident", "deactivated-resident", "family", "carer", "staff", "no-role", "unknown"],
+)
+def test_only_a_resident_author_is_the_resident_of_a_flagged_message(
+    person: Person | None, resident: str | None
+) -> None:
+    assert resident_author(person) == resident

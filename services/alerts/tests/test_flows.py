@@ -260,6 +260,7 @@ async def test_flagged_messages_and_unanswered_support_raise_alerts_with_council
     council: Council, webhook: HttpReceiver
 ) -> None:
     await council.put_rota({"primary": ["oc-7"]})
+    await council.register("res-7", role="resident")
     await council.contacts("oc-7", {"channel": "webhook", "address": f"{webhook.url}/oncall"})
     response = await council.client.put(
         "/v1/alerts/settings",
@@ -286,9 +287,11 @@ async def test_flagged_messages_and_unanswered_support_raise_alerts_with_council
     assert by_source["message_flagged"]["severity"] == "critical"
     assert by_source["support_unanswered"]["severity"] == "high"
     flagged = next(a for a in await council.alerts() if a["source"] == "message_flagged")
+    assert flagged["resident_id"] == "res-7" and flagged["escalation"]["policy"] == "urgent"
     assert flagged["refs"] == {
         "conversation_id": "c-7",
         "message_id": "m-7",
+        "author_id": "res-7",
         "category": "self_harm",
     }
 

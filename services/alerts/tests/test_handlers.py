@@ -11,28 +11,20 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from prometheus_client import CollectorRegistry
+from alerts_testkit import TENANT, World, handlers_world
 
-from hearth_alerts.adapters.repositories import Repositories, open_repositories
-from hearth_alerts.channels import Channels, WebhookChannel
 from hearth_alerts.domain.alert import Alert
-from hearth_alerts.domain.contacts import ContactBook, ContactMethod
 from hearth_alerts.domain.escalation import Policy, Step, Target
-from hearth_alerts.domain.notification import RetryPolicy
-from hearth_alerts.domain.rota import Layer, Rota
 from hearth_alerts.handlers.context import AlertsDeps
 from hearth_alerts.handlers.escalation import fire_step, on_escalation_due, on_notification_due
 from hearth_alerts.handlers.identity_events import people_events
 from hearth_alerts.handlers.raising import raise_alert
-from hearth_alerts.metrics import alert_metrics
-from hearth_alerts.testing import HttpReceiver
 from hearth_contracts import EventData
 from hearth_contracts.identity import UserDeactivated, UserRegistered, UserRoleChanged
-from hearth_kit.store import Query, SqliteStore
+from hearth_kit.store import Query
 from hearth_kit.testing import identity_envelope
 from hearth_timers import FakeClock
 
-TENANT = "t-1"
 POLICY = Policy(
     name="p",
     steps=[
@@ -43,37 +35,9 @@ POLICY = Policy(
 
 
 @pytest_asyncio.fixture
-async def world(tmp_path: Path) -> AsyncIterator[tuple[AlertsDeps, HttpReceiver, FakeClock]]:
-    store = SqliteStore(tmp_path / "alerts.sqlite3")
-    receiver = await HttpReceiver().start()
-    clock = FakeClock(1_800_000_000.0)
-    repos: Repositories = await open_repositories(store)
-    deps = AlertsDeps(
-        repos=repos,
-        channels=Channels({"webhook": WebhookChannel()}),
-        metrics=alert_metrics(CollectorRegistry()),
-        clock=clock,
-        retry=RetryPolicy(max_attempts=3, base_seconds=5, max_seconds=60),
-        escalation_lease_seconds=10,
-        attempt_lease_seconds=30,
-        allow_private_webhooks=True,
-    )
-    layer = Layer(
-        name="primary", users=["oc"], length_hours=24, handoff_time="09:00", start_date="2026-01-01"
-    )
-    await repos.rotas.insert(TENANT, "rota", Rota(timezone="UTC", layers=[layer]))
-    for user in ("oc", "mgr"):
-        book = ContactBook(
-            methods=[ContactMethod(channel="webhook", address=f"{receiver.url}/{user}")]
-        ).with_secrets()
-        await repos.contacts.insert(TENANT, user, book)
-    try:
-        yield deps, receiver, clock
-    finally:
-        await deps.background.drain()
-        await deps.channels.aclose()
-        await receiver.stop()
-        await store.close()
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    async with handlers_world(tmp_path) as found:
+        yield found
 
 
 async def stored_alert(deps: AlertsDeps, clock: FakeClock) -> Alert:

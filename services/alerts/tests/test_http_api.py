@@ -307,11 +307,17 @@ async def test_policies_builtin_and_stored(council: Council) -> None:
     staff = council.headers("o", "oncall")
     builtin = await council.client.get("/v1/escalation-policies/urgent", headers=staff)
     assert builtin.status_code == 200 and builtin.json()["built_in"] is True
+    urgent = ["help_requested", "message_flagged", "support_unanswered"]
+    assert builtin.json()["urgent_sources"] == urgent
     await council.policy("default", POLICY["steps"], repeat=1)
     stored = await council.client.get("/v1/escalation-policies/default", headers=staff)
     assert stored.json()["built_in"] is False and stored.json()["repeat"] == 1
+    assert stored.json()["urgent_sources"] == urgent  # unless the council says otherwise
+    await council.policy("gentle", POLICY["steps"], urgent_sources=["help_requested"])
+    gentle = await council.client.get("/v1/escalation-policies/gentle", headers=staff)
+    assert gentle.json()["urgent_sources"] == ["help_requested"]
     listed = await council.client.get("/v1/escalation-policies", headers=staff)
-    assert [p["name"] for p in listed.json()["items"]] == ["default"]
+    assert [p["name"] for p in listed.json()["items"]] == ["default", "gentle"]
 
 
 async def test_metrics_count_alerts_acknowledgements_and_notifications_per_council(

@@ -3,7 +3,8 @@
 A step waits `delay_seconds` after the previous one fired, unacknowledged, then tells its
 targets. After the last step the staff part of the policy (from the first step with a
 rota or named-user target) repeats `repeat` times, `repeat_delay_seconds` apart. Urgent
-sources (help requests, by default) skip the reminder steps and go to on-call at once.
+sources skip the reminder steps and go to on-call at once: by default help requests,
+flagged chat messages and support requests nobody answered.
 """
 
 from __future__ import annotations
@@ -31,8 +32,17 @@ TargetType = Literal["resident", "circle", "oncall", "layer", "user"]
 STAFF_TARGETS: frozenset[str] = frozenset({"oncall", "layer", "user"})
 
 
+# Someone may be in danger: reminding the resident first would only delay a person
+# getting there. Councils can choose otherwise (per policy, and per source in settings).
+URGENT_SOURCES: tuple[AlertSource, ...] = (
+    "help_requested",
+    "message_flagged",
+    "support_unanswered",
+)
+
+
 def urgent_by_default() -> list[AlertSource]:
-    return ["help_requested"]
+    return list(URGENT_SOURCES)
 
 
 class Target(BaseModel):
@@ -185,4 +195,4 @@ class CouncilSettings(BaseModel):
     def policy_for(self, source: AlertSource) -> str:
         if source in self.policies:
             return self.policies[source]
-        return URGENT_POLICY_NAME if source == "help_requested" else DEFAULT_POLICY_NAME
+        return URGENT_POLICY_NAME if source in URGENT_SOURCES else DEFAULT_POLICY_NAME

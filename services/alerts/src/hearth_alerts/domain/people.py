@@ -74,6 +74,15 @@ def check_contact_subject(person: Person | None) -> Person:
     return person
 
 
+def resident_author(person: Person | None) -> str | None:
+    """The resident a flagged message is about, from its author: a resident writing about
+    themself. Family, carers and staff write too, and someone alerts has not heard of may
+    be anyone, so for them the alert names no resident."""
+    if person is None or person.role != "resident":
+        return None
+    return person.user_id
+
+
 def skip_reason(person: Person | None, *, as_staff: bool) -> SkipReason | None:
     """Why an escalation step must not page someone it resolved to, if it must not.
 

@@ -17,6 +17,7 @@ from hearth_alerts.domain.escalation import (
     Policy,
     builtin_policy,
 )
+from hearth_alerts.domain.people import resident_author
 from hearth_alerts.domain.values import AlertSource, Severity
 from hearth_alerts.handlers.context import AlertsDeps, event
 from hearth_alerts.handlers.escalation import fire_step, start_deliveries, subject_of
@@ -131,14 +132,19 @@ async def on_help_requested(data: HelpRequested, envelope: Envelope, *, deps: Al
 
 
 async def on_message_flagged(data: MessageFlagged, envelope: Envelope, *, deps: AlertsDeps) -> None:
+    """The alert names a resident only when a resident wrote the message; the author,
+    whoever they are, is kept in the refs for whoever reviews it."""
+    # No caller's token here: only what identity's events told alerts is known.
+    author = await deps.people.person(envelope.tenant_id, data.author_id)
     await raise_alert(
         tenant_id=envelope.tenant_id,
         source="message_flagged",
         key=dedup_key("message_flagged", data.message_id),
-        resident_id=data.author_id,
+        resident_id=resident_author(author),
         refs={
             "conversation_id": data.conversation_id,
             "message_id": data.message_id,
+            "author_id": data.author_id,
             "category": data.category,
         },
         incident_at=_at(envelope),
