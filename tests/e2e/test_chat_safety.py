@@ -25,6 +25,7 @@ from support.chat import (
     history,
     post_message,
     refused,
+    refused_by_chat,
     request_support,
     start_direct,
     two_pods,
@@ -293,3 +294,14 @@ def test_a_socket_is_closed_when_access_is_taken_away(
         )
         assert deactivated.status_code == 200, deactivated.text
         assert carl.closed(within=30) == (4403, "your access changed")
+
+    # The carer's token is still valid, but chat lets them back in through neither pod:
+    # at once through the pod that closed the socket, and through the other as soon as
+    # its own feed has heard.
+    refusal = ("forbidden", 4403, "your access changed")
+    assert refused_by_chat(pods.first, carer) == refusal
+    wait_for(
+        lambda: refused_by_chat(pods.second, carer) == refusal,
+        within=30,
+        what="the other chat pod to refuse the deactivated carer's token",
+    )

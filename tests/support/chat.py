@@ -113,6 +113,19 @@ def refused(base_url: str, token: str | None, **options: Any) -> tuple[int, dict
     raise AssertionError("the WebSocket was accepted")
 
 
+def refused_by_chat(
+    base_url: str, person: Person | str, *, within: float = WITHIN
+) -> tuple[str | None, int | None, str] | None:
+    """A socket the gateway lets by and chat then refuses: (the code of chat's error
+    frame, close code, reason); None if chat let it in (a `ready` frame came)."""
+    with ChatSocket.open(base_url, person) as socket:
+        first = socket.first(within=within)
+        if first is not None and first.get("type") == "ready":
+            return None
+        code, reason = socket.closed(within=within)
+        return (first or {}).get("code"), code, reason
+
+
 class ChatSocket:
     def __init__(self, connection: ClientConnection) -> None:
         self.connection = connection
@@ -221,6 +234,16 @@ class ChatSocket:
             self.next("message", within=within, conversation_id=conversation_id)["message"]
             for _ in range(count)
         ]
+
+    def first(self, *, within: float = WITHIN) -> dict[str, Any] | None:
+        """The first frame the server sent (None if it closed without one)."""
+        deadline = time.monotonic() + within
+        while not self.seen:
+            left = deadline - time.monotonic()
+            assert left > 0, f"no frame within {within:.0f}s"
+            if not self._receive(left):
+                return None
+        return self.seen[0]
 
     def unread(self, kind: str) -> list[dict[str, Any]]:
         """Frames of `kind` received but not handed out yet."""

@@ -1,7 +1,8 @@
 """Two chat replicas on the embedded Kafka-protocol broker, sharing one SQLite store: a
 message posted through one reaches a socket on the other; an unanswered support request
 publishes exactly one chat.support.unanswered however many replicas run the timer; a
-deactivation published by identity closes the person's sockets."""
+deactivation published by identity closes the person's sockets, and no replica lets
+them back in with the same token."""
 
 from __future__ import annotations
 
@@ -97,9 +98,10 @@ async def test_replicas_deliver_to_each_others_sockets(stack: Stack) -> None:
     )
     assert made.status_code == 201, made.text
     conversation = made.json()["id"]
+    dana = stack.auth("dana")
     async with websockets.connect(
         f"ws://127.0.0.1:{a.port}/v1/chat/ws",
-        additional_headers=stack.auth("dana"),
+        additional_headers=dana,
         subprotocols=["hearth.chat.v1"],  # type: ignore[list-item]
     ) as ws:
         await next_frame(ws, "ready")
@@ -126,6 +128,25 @@ async def test_replicas_deliver_to_each_others_sockets(stack: Stack) -> None:
                 while True:
                     await ws.recv()
         assert ws.close_code == 4403
+
+    # Her token is still valid, but neither replica lets her back in with it.
+    for replica in (a, b):
+        assert await refusal(replica, dana) == ("forbidden", 4403)
+
+
+async def refusal(replica: Replica, headers: dict[str, str]) -> tuple[str, int | None]:
+    """(error code, close code) of a socket chat refuses once accepted."""
+    async with websockets.connect(
+        f"ws://127.0.0.1:{replica.port}/v1/chat/ws",
+        additional_headers=headers,
+        subprotocols=["hearth.chat.v1"],  # type: ignore[list-item]
+    ) as ws:
+        error = await next_frame(ws, "error")
+        async with asyncio.timeout(15):
+            with contextlib.suppress(websockets.ConnectionClosed):
+                while True:
+                    await ws.recv()
+        return error["code"], ws.close_code
 
 
 async def test_an_unanswered_request_is_published_once_by_many_replicas(stack: Stack) -> None:

@@ -6,79 +6,13 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
-from chat_testkit import make_settings, seed
-from starlette.testclient import TestClient, WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
+from ws_testkit import WS, Chat, closed_with, frames_until
 
 from hearth_chat.adapters.hub import Hub
-from hearth_chat.bootstrap import create_app
-from hearth_kit.testing import NORTH, TokenSigner, headers_for
-
-WS = "/v1/chat/ws"
-
-
-class Chat:
-    def __init__(self, client: TestClient, signer: TokenSigner) -> None:
-        self.client = client
-        self.signer = signer
-
-    def headers(self, user: str, **kw: Any) -> dict[str, str]:
-        return headers_for(self.signer, user, **kw)
-
-    def connect(self, user: str, **kw: Any) -> WebSocketTestSession:
-        return self.client.websocket_connect(WS, headers=self.headers(user, **kw))
-
-    def direct(self, by: str = "rita", other: str = "dana") -> str:
-        response = self.client.post(
-            "/v1/conversations", json={"with_user_id": other}, headers=self.headers(by)
-        )
-        assert response.status_code in (200, 201), response.text
-        return str(response.json()["id"])
-
-    def post(self, conversation: str, text: str, by: str = "rita") -> dict[str, Any]:
-        response = self.client.post(
-            f"/v1/conversations/{conversation}/messages",
-            json={"text": text},
-            headers=self.headers(by),
-        )
-        assert response.status_code == 201, response.text
-        return response.json()  # type: ignore[no-any-return]
-
-
-@pytest.fixture
-def chat(tmp_path: Path) -> Iterator[Chat]:
-    signer = TokenSigner()
-    settings = make_settings(
-        tmp_path, ws_frames_per_second=50, ws_frame_burst=20, ws_max_frame_bytes=4096
-    )
-    app = create_app(settings, verifier=signer.verifier())
-    with TestClient(app) as client:
-        assert client.portal is not None
-        client.portal.call(seed, app.state.chat)
-        yield Chat(client, signer)
-
-
-def frames_until(ws: WebSocketTestSession, kind: str, limit: int = 50) -> list[dict[str, Any]]:
-    seen = []
-    for _ in range(limit):
-        frame = ws.receive_json()
-        seen.append(frame)
-        if frame["type"] == kind:
-            return seen
-    raise AssertionError(f"no {kind} frame in {seen}")
-
-
-def closed_with(ws: WebSocketTestSession) -> tuple[int, str]:
-    for _ in range(50):
-        message = ws.receive()
-        if message["type"] == "websocket.close":
-            return int(message["code"]), str(message.get("reason", ""))
-    raise AssertionError("the socket was not closed")
+from hearth_kit.testing import NORTH
 
 
 def test_a_socket_needs_a_valid_token(chat: Chat) -> None:
@@ -87,11 +21,13 @@ def test_a_socket_needs_a_valid_token(chat: Chat) -> None:
         assert closed_with(ws) == (4401, "missing access token")
     expired = chat.signer.token(user_id="rita", tenant_id=NORTH, ttl=-10)
     with chat.client.websocket_connect(WS, headers={"Authorization": f"Bearer {expired}"}) as ws:
-        ws.receive_json()
+        assert ws.receive_json()["code"] == "unauthenticated"
         assert closed_with(ws) == (4401, "access token refused: expired")
     with chat.connect("root") as ws:
-        ws.receive_json()
-        assert closed_with(ws)[0] == 4403
+        # A good token whose holder may not chat: forbidden, not unauthenticated.
+        error = ws.receive_json()
+        assert (error["code"], error["message"]) == ("forbidden", "your role does not use chat")
+        assert closed_with(ws) == (4403, "your role does not use chat")
     token = chat.signer.token(user_id="rita", tenant_id=NORTH, roles=("resident",))
     with chat.client.websocket_connect(
         f"{WS}?access_token={token}", subprotocols=["hearth.chat.v1"]

@@ -18,6 +18,15 @@ async def test_valid_token_gives_principal() -> None:
     assert principal.is_staff
 
 
+async def test_the_principal_says_when_its_token_was_issued() -> None:
+    signer = TokenSigner()
+    verifier = signer.verifier()
+    issued = time.time() - 30
+    principal = await verifier.verify(signer.token(issued_at=issued, ttl=600))
+    assert principal.issued_at == float(int(issued))
+    assert principal.expires_at == float(int(issued + 600))
+
+
 @pytest.mark.parametrize(
     ("mutate", "reason"),
     [

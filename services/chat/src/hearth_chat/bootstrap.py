@@ -17,6 +17,7 @@ from hearth_chat.adapters.feed import replica_feed
 from hearth_chat.adapters.hub import Hub
 from hearth_chat.adapters.metrics import ChatMetrics
 from hearth_chat.adapters.repositories import open_repositories
+from hearth_chat.adapters.revocations import Revocations
 from hearth_chat.adapters.scanners import ScannerCache
 from hearth_chat.entrypoints import http_conversations, http_safeguarding, http_support, websocket
 from hearth_chat.entrypoints.ws_connection import SocketLimits
@@ -79,7 +80,7 @@ def create_app(
     identity's published keys and identity is asked over HTTP."""
     settings = settings or ChatSettings()
     the_clock: Clock = clock or SystemClock()
-    hub = Hub()
+    hub = Hub(Revocations(keep_seconds=settings.access_revocation_seconds))
     runtime = ServiceRuntime(
         settings,
         registry=registry,
@@ -126,6 +127,7 @@ def create_app(
                 replica_feed(
                     settings.kafka_bootstrap_servers,
                     hub,
+                    repos.directory,
                     fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
                     metadata_max_age_ms=settings.feed_metadata_max_age_ms,
                 )

@@ -40,6 +40,9 @@ class ChatSettings(ServiceSettings):
     ws_max_bad_frames: int = Field(default=10, ge=1, le=1000)
     # The replica feed: how soon topics created after start are noticed.
     feed_metadata_max_age_ms: int = Field(default=3000, ge=100, le=600_000)
+    # How long a replica remembers that someone's access changed (deactivated, role
+    # changed) to refuse their older tokens: at least the longest access-token lifetime.
+    access_revocation_seconds: float = Field(default=960.0, ge=60, le=24 * 3600)
 
     # Durable timer of unanswered support requests.
     timer_lease_seconds: float = Field(default=15.0, gt=0, le=600)

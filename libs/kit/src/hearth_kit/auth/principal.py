@@ -18,6 +18,9 @@ class Principal:
     session_id: str | None = None
     expires_at: float = 0.0
     token_id: str | None = None
+    # When the token was issued (`iat`): a service that learns of a change to someone's
+    # access refuses their tokens issued before it. 0 means unknown (refused then too).
+    issued_at: float = 0.0
 
     def has_any(self, *roles: str) -> bool:
         return not self.roles.isdisjoint(roles)

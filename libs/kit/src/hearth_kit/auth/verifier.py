@@ -208,6 +208,7 @@ def _principal(claims: dict[str, Any]) -> Principal:
         raise TokenError("malformed claims")
     sid = claims.get("sid")
     jti = claims.get("jti")
+    iat = claims.get("iat")
     return Principal(
         user_id=str(claims["sub"]),
         tenant_id=tenant_id,
@@ -216,4 +217,5 @@ def _principal(claims: dict[str, Any]) -> Principal:
         session_id=sid if isinstance(sid, str) else None,
         expires_at=float(claims["exp"]),
         token_id=jti if isinstance(jti, str) else None,
+        issued_at=float(iat) if isinstance(iat, int | float) and not isinstance(iat, bool) else 0.0,
     )

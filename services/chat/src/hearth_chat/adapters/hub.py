@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Protocol
 
+from hearth_chat.adapters.revocations import Revocations
+
 # Close codes (4000-4999 are the application's; the gateway forwards them unchanged).
 CLOSE_TOKEN_EXPIRED = 4401  # the same code the gateway uses when a token expires
 CLOSE_ACCESS_REVOKED = 4403  # deactivated, role changed, left a circle: reconnect
@@ -20,6 +22,7 @@ CLOSE_UNSUPPORTED_DATA = 1003
 CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
 CLOSE_TRY_AGAIN = 1013
+ACCESS_CHANGED = "your access changed"
 
 
 class LiveClient(Protocol):
@@ -39,7 +42,9 @@ Key = tuple[str, str]
 
 
 class Hub:
-    def __init__(self) -> None:
+    def __init__(self, revocations: Revocations | None = None) -> None:
+        # Whose tokens issued before a change of access are refused (see `revoke_access`).
+        self.revocations = revocations or Revocations()
         self._users: dict[Key, set[LiveClient]] = defaultdict(set)
         self._conversations: dict[Key, set[LiveClient]] = defaultdict(set)
         self._follows: dict[LiveClient, set[str]] = {}
@@ -90,6 +95,12 @@ class Hub:
         for client in clients:
             client.close(code, reason)
         return len(clients)
+
+    def revoke_access(self, tenant_id: str, user_id: str, at: float) -> int:
+        """A person's access changed at `at`: their tokens issued before it are refused
+        from now on, and every connection they have here is closed."""
+        self.revocations.record(tenant_id, user_id, at)
+        return self.revoke(tenant_id, user_id, code=CLOSE_ACCESS_REVOKED, reason=ACCESS_CHANGED)
 
     def close_all(
         self, *, code: int = CLOSE_GOING_AWAY, reason: str = "server shutting down"

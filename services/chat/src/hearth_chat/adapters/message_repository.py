@@ -3,6 +3,9 @@ both ways, and queried for safeguarding flags and erasure. Scoped by tenant."""
 
 from __future__ import annotations
 
+import asyncio
+import random
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -30,8 +33,12 @@ MESSAGES = CollectionSpec(
         Index(("author_id", "sent_at")),
     ),
 )
-# Concurrent senders in one conversation retry for the next free seq this many times.
+# Senders in one process take turns per conversation; senders on other replicas can still
+# take the same seq, and the loser retries for the next free one this many times, after a
+# short random pause that grows (so two replicas stop colliding in lockstep).
 SEQ_ATTEMPTS = 50
+_BACKOFF_SECONDS = (0.001, 0.010)
+_BACKOFF_GROWTH_CAP = 10
 
 
 BuildMessage = Callable[[int], tuple[Message, Sequence[Document]]]
@@ -40,6 +47,19 @@ BuildMessage = Callable[[int], tuple[Message, Sequence[Document]]]
 class Messages:
     def __init__(self, collection: Collection) -> None:
         self.collection = collection
+        # One lock per conversation being appended to; a lock nobody holds or waits for
+        # is dropped, so idle conversations cost nothing.
+        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = (
+            weakref.WeakValueDictionary()
+        )
+
+    def _lock(self, tenant_id: str, conversation_id: str) -> asyncio.Lock:
+        key = (tenant_id, conversation_id)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
 
     async def last_seq(self, tenant_id: str, conversation_id: str) -> int:
         page = await self.collection.find(
@@ -63,26 +83,40 @@ class Messages:
         is stored only after every earlier one. Returns (message, created); created is
         False when the same client ref was already stored (a retried send).
         """
-        for _ in range(SEQ_ATTEMPTS):
-            seq = await self.last_seq(tenant_id, conversation_id) + 1
-            message, events = build(seq)
-            try:
-                await self.collection.insert(message_doc(message), events=events)
-            except DuplicateKey as exc:
-                if exc.key == ("tenant_id", "id"):
-                    # The same message (a deterministic id) was stored before: done.
-                    stored = await self.get(tenant_id, message.id)
-                    if stored is not None:
-                        return stored[0], False
-                if "client_ref" in exc.key and message.client_ref is not None:
-                    existing = await self.by_client_ref(
-                        tenant_id, conversation_id, message.author_id, message.client_ref
-                    )
-                    if existing is not None:
-                        return existing, False
-                continue
-            return message, True
+        async with self._lock(tenant_id, conversation_id):
+            for attempt in range(SEQ_ATTEMPTS):
+                if attempt:
+                    low, high = _BACKOFF_SECONDS
+                    growth = min(attempt, _BACKOFF_GROWTH_CAP)
+                    pause = random.uniform(low, high) * growth  # noqa: S311 (jitter, not a secret)
+                    await asyncio.sleep(pause)
+                stored = await self._try_append(tenant_id, conversation_id, build)
+                if stored is not None:
+                    return stored
         raise concurrent_change("the conversation")
+
+    async def _try_append(
+        self, tenant_id: str, conversation_id: str, build: BuildMessage
+    ) -> tuple[Message, bool] | None:
+        """One attempt at the next seq; None if another replica took it first."""
+        seq = await self.last_seq(tenant_id, conversation_id) + 1
+        message, events = build(seq)
+        try:
+            await self.collection.insert(message_doc(message), events=events)
+        except DuplicateKey as exc:
+            if exc.key == ("tenant_id", "id"):
+                # The same message (a deterministic id) was stored before: done.
+                stored = await self.get(tenant_id, message.id)
+                if stored is not None:
+                    return stored[0], False
+            if "client_ref" in exc.key and message.client_ref is not None:
+                existing = await self.by_client_ref(
+                    tenant_id, conversation_id, message.author_id, message.client_ref
+                )
+                if existing is not None:
+                    return existing, False
+            return None
+        return message, True
 
     async def by_client_ref(
         self, tenant_id: str, conversation_id: str, author_id: str, client_ref: str

@@ -14,11 +14,12 @@ Server frames:
   {"type": "auth_ok", "ref", "expires_at"}
   {"type": "pong", "ref"}
   {"type": "error", "code", "message", "ref"?, "retry_after"?}
-Close codes: 4401 token missing, refused or expired; 4403 access changed (deactivated,
-role changed, left a circle) or a role that does not chat; 4429 flooding; 1003 binary
-frame; 1007 invalid UTF-8 (refused by the protocol layer); 1008 too many malformed
-frames; 1009 frame too large; 1013 too far behind (reconnect and resume); 1001 server
-shutting down.
+Close codes: 4401 token missing, refused or expired (error code `unauthenticated`); 4403
+access changed (deactivated, role changed, left a circle; a token issued before such a
+change is refused) or a role that does not chat (error code `forbidden`); 4429 flooding;
+1003 binary frame; 1007 invalid UTF-8 (refused by the protocol layer); 1008 too many
+malformed frames; 1009 frame too large; 1013 too far behind (reconnect and resume), or
+access could not be checked (`unavailable`); 1001 server shutting down.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from hearth_chat.adapters.hub import (
+    ACCESS_CHANGED,
     CLOSE_ACCESS_REVOKED,
     CLOSE_POLICY,
     CLOSE_RATE_LIMITED,
@@ -40,7 +42,7 @@ from hearth_chat.adapters.hub import (
     CLOSE_TOO_BIG,
     CLOSE_UNSUPPORTED_DATA,
 )
-from hearth_chat.domain.access import CHAT_ROLES, Actor
+from hearth_chat.domain.access import Actor
 from hearth_chat.domain.frames import (
     Auth,
     ClientFrame,
@@ -55,6 +57,7 @@ from hearth_chat.domain.frames import (
 )
 from hearth_chat.domain.ratelimit import TokenBucket
 from hearth_chat.entrypoints.views import message_json
+from hearth_chat.entrypoints.ws_admission import access_changed, admit
 from hearth_chat.entrypoints.ws_connection import Connection, SocketLimits
 from hearth_chat.handlers import conversations, live, messages
 from hearth_chat.handlers.context import ChatDeps
@@ -69,20 +72,6 @@ router = APIRouter()
 SUBPROTOCOL = "hearth.chat.v1"
 
 
-def _token(websocket: WebSocket) -> str | None:
-    header = websocket.headers.get("authorization")
-    if header:
-        scheme, _, value = header.partition(" ")
-        return value.strip() if scheme.lower() == "bearer" and value.strip() else None
-    return websocket.query_params.get("access_token") or None
-
-
-async def _refuse(websocket: WebSocket, subprotocol: str | None, code: int, reason: str) -> None:
-    await websocket.accept(subprotocol=subprotocol)
-    await websocket.send_json({"type": "error", "code": "unauthenticated", "message": reason})
-    await websocket.close(code, reason[:120])
-
-
 @router.websocket("/v1/chat/ws")
 async def chat_socket(websocket: WebSocket) -> None:
     deps: ChatDeps = websocket.app.state.chat
@@ -90,26 +79,17 @@ async def chat_socket(websocket: WebSocket) -> None:
     verifier: TokenVerifier = websocket.app.state.token_verifier
     offered = websocket.scope.get("subprotocols") or []
     subprotocol = SUBPROTOCOL if SUBPROTOCOL in offered else None
-    token = _token(websocket)
-    if token is None:
-        await _refuse(websocket, subprotocol, CLOSE_TOKEN_EXPIRED, "missing access token")
+    admitted = await admit(websocket, deps, verifier, subprotocol)
+    if admitted is None:
         return
-    try:
-        principal = await verifier.verify(token)
-    except TokenError as exc:
-        await _refuse(
-            websocket, subprotocol, CLOSE_TOKEN_EXPIRED, f"access token refused: {exc.reason}"
-        )
-        return
-    if principal.roles.isdisjoint(CHAT_ROLES):
-        await _refuse(websocket, subprotocol, CLOSE_ACCESS_REVOKED, "your role does not use chat")
-        return
+    principal, token = admitted
     await websocket.accept(subprotocol=subprotocol)
     connection = Connection(
         websocket,
         actor=Actor.of(principal),
         token=token,
         expires_at=principal.expires_at,
+        issued_at=principal.issued_at,
         deps=deps,
         limits=limits,
     )
@@ -136,6 +116,10 @@ class Session:
         metrics = self.deps.metrics
         hub.connect(c)
         metrics.sockets.inc()
+        if hub.revocations.refuses(c.tenant_id, c.user_id, c.issued_at):
+            # Access changed while this socket was being let in (too late for the hub to
+            # close it): close it now.
+            c.close(CLOSE_ACCESS_REVOKED, ACCESS_CHANGED)
         limits = c.limits
         c.send(
             {
@@ -348,6 +332,10 @@ class Session:
         if principal.roles != c.actor.roles:
             c.close(CLOSE_ACCESS_REVOKED, "your roles changed; reconnect")
             return
+        if await access_changed(principal, self.deps):
+            c.close(CLOSE_ACCESS_REVOKED, ACCESS_CHANGED)
+            return
         c.token = frame.token
+        c.issued_at = principal.issued_at
         c.expires_at = max(c.expires_at, principal.expires_at)
         c.send({"type": "auth_ok", "ref": frame.ref, "expires_at": iso(c.expires_at)})

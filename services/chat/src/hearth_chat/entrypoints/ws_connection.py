@@ -54,6 +54,7 @@ class Connection:
         expires_at: float,
         deps: ChatDeps,
         limits: SocketLimits,
+        issued_at: float = 0.0,
     ) -> None:
         self.websocket = websocket
         self.actor = actor
@@ -61,6 +62,8 @@ class Connection:
         self.user_id = actor.user_id
         self.token = token
         self.expires_at = expires_at
+        # When the token in use was issued: one older than a change of access is refused.
+        self.issued_at = issued_at
         self.deps = deps
         self.limits = limits
         self.conversations: dict[str, Conversation] = {}

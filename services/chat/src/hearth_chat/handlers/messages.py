@@ -5,6 +5,7 @@ messages are still delivered: a person in danger must still reach their family."
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from hearth_chat.domain.access import Actor
@@ -16,7 +17,10 @@ from hearth_chat.domain.text import check_text
 from hearth_chat.handlers.access import check_can_post, load_conversation
 from hearth_chat.handlers.context import ChatDeps
 from hearth_contracts.chat import MessageEdited, MessageFlagged, MessagePosted
-from hearth_kit.store import ConcurrencyConflict, Document
+from hearth_kit.errors import DomainError
+from hearth_kit.store import ConcurrencyConflict, Document, StoreError
+
+log = logging.getLogger("hearth.chat.messages")
 
 PAGE_MAX = 100
 
@@ -95,13 +99,29 @@ async def _append(
         deps.metrics.messages.labels(tenant, conversation.kind, kind).inc()
         if flag is not None:
             deps.metrics.flagged.labels(tenant, flag.category, flag.severity).inc()
-        # The conversation's summary (last seq, last activity) is a convenience for
-        # listings; the messages themselves are the record.
-        await deps.repos.conversations.update(
-            tenant, conversation.id, lambda c: c.after_message(message.seq, message.sent_at)
-        )
+        # Stored and announced: followers hear of it whatever happens to the summary.
         deps.hub.posted(tenant, conversation.id, message.seq)
+        await _update_summary(conversation, message, deps=deps)
     return message, created
+
+
+async def _update_summary(conversation: Conversation, message: Message, *, deps: ChatDeps) -> None:
+    """The conversation's summary (last seq, last activity) is a convenience for listings;
+    the messages are the record. A lost race here must not fail a stored message: the
+    next message moves the summary on (it only ever moves forwards)."""
+    try:
+        await deps.repos.conversations.update(
+            conversation.tenant_id,
+            conversation.id,
+            lambda c: c.after_message(message.seq, message.sent_at),
+        )
+    except (DomainError, StoreError):
+        log.warning(
+            "could not update the summary of conversation %s to seq %d",
+            conversation.id,
+            message.seq,
+            exc_info=True,
+        )
 
 
 async def post_message(
