@@ -297,11 +297,52 @@ def test_a_socket_is_closed_when_access_is_taken_away(
 
     # The carer's token is still valid, but chat lets them back in through neither pod:
     # at once through the pod that closed the socket, and through the other as soon as
-    # its own feed has heard.
-    refusal = ("forbidden", 4403, "your access changed")
-    assert refused_by_chat(pods.first, carer) == refusal
+    # its own feed has heard. Deactivation also ends the carer's sign-ins, so either
+    # reason may be the one a pod heard first.
+    refusals = {
+        ("forbidden", 4403, "your access changed"),
+        ("unauthenticated", 4401, "access token refused: revoked"),
+    }
+    assert refused_by_chat(pods.first, carer) in refusals
     wait_for(
-        lambda: refused_by_chat(pods.second, carer) == refusal,
+        lambda: refused_by_chat(pods.second, carer) in refusals,
         within=30,
         what="the other chat pod to refuse the deactivated carer's token",
     )
+
+
+def test_signing_out_closes_that_sign_ins_socket(
+    http: httpx.Client, pods: Pods, family: tuple[Council, Person, Person, str]
+) -> None:
+    council, resident, daughter, conversation = family
+    tokens = council.sign_in(daughter.email)
+    on_tablet = Person(
+        daughter.id, daughter.email, daughter.role, tokens["access_token"], tokens["refresh_token"]
+    )
+    with (
+        ChatSocket.ready(pods.second, daughter) as phone,
+        ChatSocket.ready(pods.first, on_tablet) as tablet,
+    ):
+        phone.subscribe(conversation)
+        tablet.subscribe(conversation)
+        # She signs out on her phone: that socket closes, on whichever pod holds it.
+        out = http.post("/v1/auth/logout", json={"refresh_token": daughter.refresh_token})
+        assert out.status_code == 204, out.text
+        assert phone.closed(within=30) == (4401, "signed out; sign in again")
+        # Her tablet is another sign-in: it stays, and still hears her mother.
+        resident_said = http.post(
+            f"/v1/conversations/{conversation}/messages",
+            json={"text": "Are you still there, love?"},
+            headers=resident.auth,
+        )
+        assert resident_said.status_code == 201, resident_said.text
+        assert tablet.next("message")["message"]["text"] == "Are you still there, love?"
+
+    # The phone's access token has minutes left, but neither pod lets it back in.
+    refusal = ("unauthenticated", 4401, "access token refused: revoked")
+    for pod in (pods.first, pods.second):
+        wait_for(
+            lambda pod=pod: refused_by_chat(pod, daughter) == refusal,  # type: ignore[misc]
+            within=30,
+            what="chat to refuse a signed-out session's token",
+        )

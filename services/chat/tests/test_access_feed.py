@@ -14,7 +14,12 @@ from hearth_chat.adapters.feed import AccessFeed
 from hearth_chat.adapters.hub import Hub
 from hearth_chat.adapters.revocations import Revocations
 from hearth_contracts import EventData, new_envelope
-from hearth_contracts.identity import CircleMemberRemoved, UserDeactivated, UserErasureRequested
+from hearth_contracts.identity import (
+    CircleMemberRemoved,
+    SessionRevoked,
+    UserDeactivated,
+    UserErasureRequested,
+)
 from hearth_kit.people.directory import Directory
 from hearth_kit.store import StoreError
 
@@ -24,9 +29,10 @@ NOW = time.time()
 
 
 class Client:
-    def __init__(self, user_id: str) -> None:
+    def __init__(self, user_id: str, session_id: str | None = None) -> None:
         self.tenant_id = T
         self.user_id = user_id
+        self.session_id = session_id
         self.closed: tuple[int, str] | None = None
 
     def posted(self, conversation_id: str, seq: int) -> None: ...
@@ -126,11 +132,13 @@ async def test_a_failing_or_slow_store_does_not_keep_sockets_open() -> None:
 async def test_an_erasure_refuses_older_tokens_and_leaves_the_directory_alone() -> None:
     hub, directory = Hub(), SlowDirectory()
     feed = feed_of(hub, directory)
-    feed.on_event(envelope(UserErasureRequested(user_id="sam", requested_by="ada"), at=NOW - 5))
+    # A whole second: the event's time survives the envelope's microseconds exactly.
+    at = float(int(NOW) - 5)
+    feed.on_event(envelope(UserErasureRequested(user_id="sam", requested_by="ada"), at=at))
     await feed.settled()
     assert directory.calls == []
-    assert hub.revocations.refuses(T, "sam", NOW - 6)
-    assert not hub.revocations.refuses(T, "sam", NOW - 5)
+    assert hub.revocations.refuses(T, "sam", at - 1)
+    assert not hub.revocations.refuses(T, "sam", at)
 
 
 def test_revocations_are_kept_for_a_while_and_bounded() -> None:
@@ -162,3 +170,28 @@ def test_a_hub_records_the_change_then_closes() -> None:
     assert hub.revocations.refuses(T, "dana", NOW - 2)
     assert hub.revoke_access(T, "nobody-here", NOW - 1) == 0
     assert hub.revocations.refuses(T, "nobody-here", NOW - 2)
+
+
+async def test_an_ended_sign_in_closes_its_own_sockets_and_is_refused_at_once() -> None:
+    hub = Hub()
+    phone, tablet, other = (
+        Client("dana", "phone"),
+        Client("dana", "tablet"),
+        Client("rita", "phone"),
+    )
+    for client in (phone, tablet, other):
+        hub.connect(client)
+    ended: list[str] = []
+    directory = SlowDirectory()
+    feed = feed_of(hub, directory, session_ended=ended.append)
+    feed.on_event(envelope(SessionRevoked(user_id="dana", session_id="phone", reason="logout")))
+    # The session's tokens are refused before anything else happens.
+    assert ended == ["phone"]
+    directory.release.set()
+    await feed.settled()
+    assert phone.closed == (4401, "signed out; sign in again")
+    # Another sign-in of the same person, and someone else with the same session name, stay.
+    assert tablet.closed is None and other.closed is None
+    # A logout is not a change of access: the person's other tokens are still good.
+    assert len(hub.revocations) == 0
+    assert directory.calls == []

@@ -2,7 +2,7 @@
 message posted through one reaches a socket on the other; an unanswered support request
 publishes exactly one chat.support.unanswered however many replicas run the timer; a
 deactivation published by identity closes the person's sockets, and no replica lets
-them back in with the same token."""
+them back in with the same token; a logout closes that sign-in's sockets only."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from fastapi import FastAPI
 
 from hearth_chat.bootstrap import create_app
 from hearth_contracts import new_envelope, topic_for
-from hearth_contracts.identity import UserDeactivated
+from hearth_contracts.identity import SessionRevoked, UserDeactivated
 from hearth_devstack.broker import EmbeddedBroker, free_port, start_embedded_broker
 from hearth_kit.messaging import publish_envelope
 from hearth_kit.testing import NORTH, TokenSigner, headers_for, served, topic_records
@@ -48,8 +48,8 @@ class Stack:
     b: Replica
     http: httpx.AsyncClient
 
-    def auth(self, user: str) -> dict[str, str]:
-        return headers_for(self.signer, user)
+    def auth(self, user: str, **claims: Any) -> dict[str, str]:
+        return headers_for(self.signer, user, **claims)
 
 
 @contextlib.asynccontextmanager
@@ -132,6 +132,44 @@ async def test_replicas_deliver_to_each_others_sockets(stack: Stack) -> None:
     # Her token is still valid, but neither replica lets her back in with it.
     for replica in (a, b):
         assert await refusal(replica, dana) == ("forbidden", 4403)
+
+
+async def test_a_logout_closes_that_sign_ins_sockets_on_every_replica(stack: Stack) -> None:
+    a, b = stack.a, stack.b
+    phone = stack.auth("dana", session_id="phone")
+    tablet = stack.auth("dana", session_id="tablet")
+    async with (
+        _ready_socket(a, phone) as on_phone,
+        _ready_socket(b, tablet) as on_tablet,
+    ):
+        data = SessionRevoked(user_id="dana", session_id="phone", reason="logout")
+        envelope = new_envelope(data, tenant_id=NORTH, subject="dana", producer="identity")
+        await publish_envelope(a.app.state.runtime.broker, envelope, topic=topic_for(envelope.type))
+        async with asyncio.timeout(15):
+            with contextlib.suppress(websockets.ConnectionClosed):
+                while True:
+                    await on_phone.recv()
+        assert (on_phone.close_code, on_phone.close_reason) == (4401, "signed out; sign in again")
+        # Her tablet, another sign-in, stays connected and answers.
+        await on_tablet.send(json.dumps({"type": "ping", "ref": "still-here"}))
+        assert (await next_frame(on_tablet, "pong"))["ref"] == "still-here"
+
+    # The phone's token is still unexpired, but no replica takes it any more.
+    for replica in (a, b):
+        assert await refusal(replica, phone) == ("unauthenticated", 4401)
+    async with _ready_socket(b, tablet):
+        pass
+
+
+@contextlib.asynccontextmanager
+async def _ready_socket(replica: Replica, headers: dict[str, str]) -> AsyncIterator[Any]:
+    async with websockets.connect(
+        f"ws://127.0.0.1:{replica.port}/v1/chat/ws",
+        additional_headers=headers,
+        subprotocols=["hearth.chat.v1"],  # type: ignore[list-item]
+    ) as ws:
+        await next_frame(ws, "ready")
+        yield ws
 
 
 async def refusal(replica: Replica, headers: dict[str, str]) -> tuple[str, int | None]:

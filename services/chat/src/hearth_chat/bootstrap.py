@@ -7,6 +7,7 @@ are served by this process alone and events stay in the outbox."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI
@@ -130,6 +131,7 @@ def create_app(
                     repos.directory,
                     fetch_max_wait_ms=settings.kafka_fetch_max_wait_ms,
                     metadata_max_age_ms=settings.feed_metadata_max_age_ms,
+                    session_ended=_refuse_session(rt.verifier, settings),
                 )
             )
         else:
@@ -162,6 +164,15 @@ def create_app(
     app.include_router(http_safeguarding.router)
     app.include_router(websocket.router)
     return app
+
+
+def _refuse_session(verifier: TokenVerifier, settings: ChatSettings) -> Callable[[str], None]:
+    """Refuse an ended sign-in's tokens for as long as any of them can still be valid."""
+
+    def ended(session_id: str) -> None:
+        verifier.revoke_session(session_id, time.time() + settings.access_revocation_seconds)
+
+    return ended
 
 
 def _local_typing(hub: Hub) -> PublishTyping:

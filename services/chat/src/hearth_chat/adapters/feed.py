@@ -20,12 +20,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
+from collections.abc import Callable
 
 from hearth_chat.adapters.hub import ACCESS_CHANGED, CLOSE_ACCESS_REVOKED, Hub
 from hearth_contracts import Envelope, EventData, topic_for
 from hearth_contracts.chat import MessageEdited, MessagePosted, TypingStarted
 from hearth_contracts.identity import (
     CircleMemberRemoved,
+    SessionRevoked,
     UserDeactivated,
     UserErasureRequested,
     UserRoleChanged,
@@ -42,6 +44,7 @@ ACCESS_EVENTS: tuple[type[EventData], ...] = (
     UserRoleChanged,
     UserErasureRequested,
     CircleMemberRemoved,
+    SessionRevoked,
 )
 FEED_EVENTS = DELIVERY_EVENTS + ACCESS_EVENTS
 # Events after which a person's earlier tokens are refused (leaving one circle is not:
@@ -74,6 +77,9 @@ def dispatch(hub: Hub, envelope: Envelope) -> None:
         removed = CircleMemberRemoved.model_validate(data)
         # Their direct conversations that the circle allowed are closed to them now.
         hub.revoke(tenant, removed.member_id, code=CLOSE_ACCESS_REVOKED, reason=ACCESS_CHANGED)
+    elif kind == SessionRevoked.TYPE:
+        ended = SessionRevoked.model_validate(data)
+        hub.end_session(tenant, ended.user_id, ended.session_id)
 
 
 async def apply_to_directory(directory: Directory, envelope: Envelope) -> None:
@@ -93,11 +99,17 @@ class AccessFeed:
     first, then the sockets. The tail hands events on synchronously; this keeps them."""
 
     def __init__(
-        self, hub: Hub, directory: Directory, *, directory_seconds: float = DIRECTORY_SECONDS
+        self,
+        hub: Hub,
+        directory: Directory,
+        *,
+        directory_seconds: float = DIRECTORY_SECONDS,
+        session_ended: Callable[[str], None] | None = None,
     ) -> None:
         self.hub = hub
         self.directory = directory
         self.directory_seconds = directory_seconds
+        self._session_ended = session_ended
         self._backlog: deque[Envelope] = deque()
         self._task: asyncio.Task[None] | None = None
 
@@ -108,6 +120,9 @@ class AccessFeed:
             self.hub.revocations.record(
                 envelope.tenant_id, user_id, envelope.occurred_at.timestamp()
             )
+        elif envelope.type == SessionRevoked.TYPE and self._session_ended is not None:
+            # The session's tokens are refused at once (a reconnect with one fails).
+            self._session_ended(str(envelope.data.get("session_id", "")))
         self._backlog.append(envelope)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._drain(), name="chat-access")
@@ -153,8 +168,9 @@ class ReplicaFeed:
         *,
         fetch_max_wait_ms: int = 20,
         metadata_max_age_ms: int = 3000,
+        session_ended: Callable[[str], None] | None = None,
     ) -> None:
-        self.access = AccessFeed(hub, directory)
+        self.access = AccessFeed(hub, directory, session_ended=session_ended)
         self.delivery_tail = TopicTail(
             bootstrap_servers,
             [topic_for(model.TYPE) for model in DELIVERY_EVENTS],
@@ -195,12 +211,15 @@ def replica_feed(
     *,
     fetch_max_wait_ms: int = 20,
     metadata_max_age_ms: int = 3000,
+    session_ended: Callable[[str], None] | None = None,
 ) -> ReplicaFeed:
-    """This replica's feed: tails of the feed topics handing each event to the hub."""
+    """This replica's feed: tails of the feed topics handing each event to the hub.
+    `session_ended(session_id)` is told of every ended sign-in as it arrives."""
     return ReplicaFeed(
         bootstrap_servers,
         hub,
         directory,
         fetch_max_wait_ms=fetch_max_wait_ms,
         metadata_max_age_ms=metadata_max_age_ms,
+        session_ended=session_ended,
     )

@@ -23,11 +23,14 @@ CLOSE_POLICY = 1008
 CLOSE_TOO_BIG = 1009
 CLOSE_TRY_AGAIN = 1013
 ACCESS_CHANGED = "your access changed"
+SIGNED_OUT = "signed out; sign in again"
 
 
 class LiveClient(Protocol):
     tenant_id: str
     user_id: str
+    # The sign-in its token belongs to (the token's `sid`), if it says.
+    session_id: str | None
 
     def posted(self, conversation_id: str, seq: int) -> None: ...
 
@@ -101,6 +104,18 @@ class Hub:
         from now on, and every connection they have here is closed."""
         self.revocations.record(tenant_id, user_id, at)
         return self.revoke(tenant_id, user_id, code=CLOSE_ACCESS_REVOKED, reason=ACCESS_CHANGED)
+
+    def end_session(self, tenant_id: str, user_id: str, session_id: str) -> int:
+        """A sign-in ended (logout, or identity revoked it): close that session's
+        connections; the person's other devices stay connected."""
+        clients = [
+            client
+            for client in self._users.get((tenant_id, user_id), ())
+            if client.session_id == session_id
+        ]
+        for client in clients:
+            client.close(CLOSE_TOKEN_EXPIRED, SIGNED_OUT)
+        return len(clients)
 
     def close_all(
         self, *, code: int = CLOSE_GOING_AWAY, reason: str = "server shutting down"

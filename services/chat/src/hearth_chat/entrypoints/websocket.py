@@ -90,6 +90,7 @@ async def chat_socket(websocket: WebSocket) -> None:
         token=token,
         expires_at=principal.expires_at,
         issued_at=principal.issued_at,
+        session_id=principal.session_id,
         deps=deps,
         limits=limits,
     )
@@ -337,5 +338,6 @@ class Session:
             return
         c.token = frame.token
         c.issued_at = principal.issued_at
+        c.session_id = principal.session_id
         c.expires_at = max(c.expires_at, principal.expires_at)
         c.send({"type": "auth_ok", "ref": frame.ref, "expires_at": iso(c.expires_at)})

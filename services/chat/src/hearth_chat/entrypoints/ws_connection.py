@@ -55,6 +55,7 @@ class Connection:
         deps: ChatDeps,
         limits: SocketLimits,
         issued_at: float = 0.0,
+        session_id: str | None = None,
     ) -> None:
         self.websocket = websocket
         self.actor = actor
@@ -64,6 +65,7 @@ class Connection:
         self.expires_at = expires_at
         # When the token in use was issued: one older than a change of access is refused.
         self.issued_at = issued_at
+        self.session_id = session_id
         self.deps = deps
         self.limits = limits
         self.conversations: dict[str, Conversation] = {}
