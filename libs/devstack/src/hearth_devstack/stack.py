@@ -3,13 +3,11 @@
 `Stack` is what `make run`, the end-to-end tests and the benchmarks share:
 
     with Stack(tmp_path, ["identity", "gateway"]) as stack:   # free ports, temp data
-        httpx.get(stack.url("gateway") + "/healthz")
         stack.kill("identity", signal.SIGKILL)                  # a real kill -9
         stack.restart("identity")                               # same port, same store
 
-A process that dies without being asked to is reported (with the tail of its log) and
-started again with backoff. Children run in their own process groups and get SIGTERM if
-the stack's process dies, so nothing is left holding ports.
+A process that dies unasked is reported (with its log's tail) and restarted with backoff.
+Children run in their own process groups and get SIGTERM if the stack's process dies.
 """
 
 from __future__ import annotations
