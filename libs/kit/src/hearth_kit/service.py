@@ -5,6 +5,9 @@ A service's bootstrap builds one `ServiceRuntime`, opens its collections and reg
 its event handlers in a `setup` callback, and hands `runtime.lifespan(setup)` and
 `runtime.readiness()` to `hearth_kit.http.create_app`.
 
+With messaging, every replica also tails identity's ended sign-ins and refuses their
+access tokens (`hearth_kit.auth.revocations`).
+
 `messaging=False` runs the same service without Kafka (tests that need no broker): no
 broker, consumer or relay; events saved with state stay in the outbox, where tests read
 them; the store, the token verifier and background work run as usual.
@@ -23,6 +26,7 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
 from hearth_kit.auth import HttpJwksSource, TokenVerifier
+from hearth_kit.auth.revocations import SessionRevocations
 from hearth_kit.http.app import Lifespan, ReadinessCheck
 from hearth_kit.messaging import EventConsumer, OutboxRelay, inbox_spec, make_broker
 from hearth_kit.settings import ServiceSettings
@@ -91,6 +95,12 @@ class ServiceRuntime:
         self._relay: OutboxRelay | None = None
         self._background: list[Background] = []
         self._started: list[Callable[[], Awaitable[None]]] = []
+        # First of the background work, so ended sign-ins are refused before anything
+        # else runs; a verifier that is not a TokenVerifier (a test's fake) is left be.
+        self.revocations: SessionRevocations | None = None
+        if messaging and isinstance(verifier, TokenVerifier):
+            self.revocations = SessionRevocations.from_settings(settings, verifier)
+            self._background.append(self.revocations)
 
     # ---- wiring (inside setup) ----------------------------------------------------------
     @property

@@ -70,6 +70,9 @@ class ServiceSettings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT", "otel_exporter_otlp_endpoint"),
     )
+    # How long an ended sign-in's access tokens are refused after identity says so: at
+    # least the longest access-token lifetime (identity allows up to 900 s).
+    session_revocation_seconds: float = Field(default=960.0, ge=60, le=24 * 3600)
     # Outbox relay: how long a relay owns a claimed batch before another may retake it.
     outbox_lease_seconds: float = Field(default=10.0, gt=0)
     outbox_poll_seconds: float = Field(default=0.2, gt=0)

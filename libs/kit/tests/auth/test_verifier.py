@@ -1,3 +1,5 @@
+import dataclasses
+import logging
 import time
 
 import pytest
@@ -104,3 +106,70 @@ async def test_cache_off_verifies_every_time() -> None:
     first = await verifier.verify(token)
     second = await verifier.verify(token)
     assert first == second
+
+
+async def test_a_revocation_lasts_until_its_end_only() -> None:
+    now = [time.time()]
+    signer = TokenSigner()
+    verifier = signer.verifier(clock=lambda: now[0])
+    token = signer.token(session_id="s1", issued_at=now[0], ttl=900)
+    principal = await verifier.verify(token)
+    assert not verifier.is_revoked(principal)
+    verifier.revoke_session("s1", until=now[0] + 60)
+    assert verifier.is_revoked(principal)
+    # A shorter revocation of the same session does not cut the longer one short.
+    verifier.revoke_session("s1", until=now[0] + 10)
+    now[0] += 30
+    assert verifier.is_revoked(principal)
+    now[0] += 31
+    assert not verifier.is_revoked(principal)
+    assert (await verifier.verify(token)).session_id == "s1"
+
+
+async def test_tokens_without_a_session_are_never_revoked() -> None:
+    signer = TokenSigner()
+    verifier = signer.verifier()
+    principal = await verifier.verify(signer.token())
+    unsessioned = dataclasses.replace(principal, session_id=None)
+    verifier.revoke_session("", until=time.time() + 600)
+    assert not verifier.is_revoked(unsessioned)
+
+
+def test_expired_revocations_are_forgotten() -> None:
+    now = [1000.0]
+    verifier = TokenSigner().verifier(clock=lambda: now[0])
+    for n in range(50):
+        verifier.revoke_session(f"old-{n}", until=now[0] + 60)
+    verifier.revoke_session("already-over", until=now[0] - 1)
+    assert len(verifier._revoked_sessions) == 50
+    now[0] += 61
+    verifier.revoke_session("new", until=now[0] + 60)
+    assert list(verifier._revoked_sessions) == ["new"]
+
+
+def test_revocations_are_capped_oldest_first(caplog: pytest.LogCaptureFixture) -> None:
+    now = [1000.0]
+    verifier = TokenSigner().verifier(clock=lambda: now[0], revoked_sessions_size=3)
+    with caplog.at_level(logging.WARNING, logger="hearth.auth"):
+        for n in range(5):
+            verifier.revoke_session(f"s{n}", until=now[0] + 600)
+    assert list(verifier._revoked_sessions) == ["s2", "s3", "s4"]
+    assert sum("revoked at once" in r.message for r in caplog.records) == 1
+    # Revoking a session again makes it the newest.
+    verifier.revoke_session("s2", until=now[0] + 600)
+    verifier.revoke_session("s5", until=now[0] + 600)
+    assert list(verifier._revoked_sessions) == ["s4", "s2", "s5"]
+
+
+def test_a_revocation_that_outlives_an_older_one_is_still_pruned() -> None:
+    now = [1000.0]
+    verifier = TokenSigner().verifier(clock=lambda: now[0], revoked_sessions_size=10)
+    verifier.revoke_session("long", until=now[0] + 900)
+    verifier.revoke_session("short", until=now[0] + 60)
+    now[0] += 120
+    verifier.revoke_session("next", until=now[0] + 900)
+    # "short" waits behind "long" but no longer counts as revoked.
+    assert not verifier._session_revoked("short", now[0])
+    now[0] += 900
+    verifier.revoke_session("last", until=now[0] + 900)
+    assert list(verifier._revoked_sessions) == ["last"]

@@ -8,6 +8,7 @@ restart anywhere.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,8 @@ import jwt
 from jwt import PyJWK
 
 from hearth_kit.auth.principal import ROLES, Principal
+
+log = logging.getLogger("hearth.auth")
 
 ACCESS_TOKEN_AUDIENCE = "hearth"
 _ALGORITHMS = ["EdDSA"]
@@ -83,6 +86,7 @@ class TokenVerifier:
         cache_size: int = 50_000,
         use_cache: bool = True,
         clock: Callable[[], float] = time.time,
+        revoked_sessions_size: int = 100_000,
     ) -> None:
         self._source = source
         self._issuer = issuer
@@ -94,7 +98,10 @@ class TokenVerifier:
         self._cache_size = cache_size
         self._use_cache = use_cache
         self._clock = clock
-        self._revoked_sessions: dict[str, float] = {}
+        # Session id -> until when its tokens are refused, oldest revocation first.
+        self._revoked_sessions: OrderedDict[str, float] = OrderedDict()
+        self._revoked_sessions_size = revoked_sessions_size
+        self._warned_full = False
 
     async def verify(self, token: str) -> Principal:
         now = self._clock()
@@ -104,10 +111,10 @@ class TokenVerifier:
                 if cached.expires_at <= now:
                     del self._cache[token]
                     raise TokenError("expired")
-                self._check_not_revoked(cached)
+                self._check_not_revoked(cached, now)
                 return cached
         principal = await self._verify_uncached(token, now)
-        self._check_not_revoked(principal)
+        self._check_not_revoked(principal, now)
         if self._use_cache:
             self._cache[token] = principal
             if len(self._cache) > self._cache_size:
@@ -115,15 +122,44 @@ class TokenVerifier:
         return principal
 
     def revoke_session(self, session_id: str, until: float) -> None:
-        """Refuse cached tokens of a session known to be revoked (until they expire)."""
-        self._revoked_sessions[session_id] = until
+        """Refuse the session's tokens, cached or not, until `until` (at least as long
+        as any of them can still be valid)."""
         now = self._clock()
-        for sid, expiry in list(self._revoked_sessions.items()):
-            if expiry < now:
-                del self._revoked_sessions[sid]
+        revoked = self._revoked_sessions
+        if until > now:
+            revoked[session_id] = max(until, revoked.get(session_id, until))
+            revoked.move_to_end(session_id)
+        self._prune(now)
 
-    def _check_not_revoked(self, principal: Principal) -> None:
-        if principal.session_id and principal.session_id in self._revoked_sessions:
+    def is_revoked(self, principal: Principal) -> bool:
+        """Whether the principal's sign-in has ended since its token was verified (for
+        long-lived responses, which verify the token only once)."""
+        return self._session_revoked(principal.session_id, self._clock())
+
+    def _session_revoked(self, session_id: str | None, now: float) -> bool:
+        if not session_id:
+            return False
+        until = self._revoked_sessions.get(session_id)
+        return until is not None and until > now
+
+    def _prune(self, now: float) -> None:
+        # Revocations mostly share one lifetime, so the oldest expire first; one that
+        # outlives an older one is dropped a little later, and the size cap bounds both.
+        revoked = self._revoked_sessions
+        while revoked:
+            session_id, until = next(iter(revoked.items()))
+            if until > now and len(revoked) <= self._revoked_sessions_size:
+                return
+            if until > now and not self._warned_full:
+                self._warned_full = True
+                log.warning(
+                    "more than %d sessions revoked at once; forgetting the oldest early",
+                    self._revoked_sessions_size,
+                )
+            del revoked[session_id]
+
+    def _check_not_revoked(self, principal: Principal, now: float) -> None:
+        if self._session_revoked(principal.session_id, now):
             raise TokenError("revoked")
 
     async def _key_for(self, kid: str) -> PyJWK:

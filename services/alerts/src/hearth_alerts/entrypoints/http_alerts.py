@@ -17,7 +17,7 @@ from hearth_alerts.domain.escalation import CouncilSettings
 from hearth_alerts.entrypoints.common import admin, alert_json, alert_summary, deps, staff
 from hearth_alerts.handlers import commands, config
 from hearth_alerts.handlers.context import AlertsDeps
-from hearth_kit.auth import Principal
+from hearth_kit.auth import Principal, TokenVerifier
 from hearth_kit.http import id_path
 from hearth_kit.http.security import bearer_token
 
@@ -60,9 +60,11 @@ async def put_settings(
 async def stream(request: Request, principal: Principal = Depends(staff)) -> StreamingResponse:
     """Server-sent events of the council's alerts: alerts.alert.raised, .acknowledged,
     .escalated, .resolved and alerts.notification.sent, as they happen. A comment line
-    is sent as a heartbeat; the stream ends when the access token expires (reconnect
-    with a fresh one)."""
+    is sent as a heartbeat; the stream ends with `token_expired` when the access token
+    expires (reconnect with a fresh one) and with `token_revoked` when its sign-in ends
+    (signed out, deactivated)."""
     hub: StreamHub = request.app.state.hub
+    verifier: TokenVerifier = request.app.state.token_verifier
     heartbeat: float = request.app.state.settings.stream_heartbeat_seconds
     subscription = hub.subscribe(principal.tenant_id)
 
@@ -70,6 +72,10 @@ async def stream(request: Request, principal: Principal = Depends(staff)) -> Str
         try:
             yield b"retry: 3000\n: connected\n\n"
             async for item in subscription.events(heartbeat):
+                # The token was verified once, at connect; the sign-in may end meanwhile.
+                if verifier.is_revoked(principal):
+                    yield b"event: token_revoked\ndata: {}\n\n"
+                    return
                 if principal.expires_at and time.time() >= principal.expires_at:
                     yield b"event: token_expired\ndata: {}\n\n"
                     return
