@@ -195,3 +195,19 @@ async def test_an_ended_sign_in_closes_its_own_sockets_and_is_refused_at_once() 
     # A logout is not a change of access: the person's other tokens are still good.
     assert len(hub.revocations) == 0
     assert directory.calls == []
+
+
+async def test_a_sign_in_ended_by_deactivation_closes_as_a_change_of_access() -> None:
+    # Identity ends a deactivated person's sign-ins too; whichever event a replica hears
+    # first, the socket closes saying the person's access changed.
+    hub = Hub()
+    phone = Client("dana", "phone")
+    hub.connect(phone)
+    directory = SlowDirectory()
+    directory.release.set()
+    feed = feed_of(hub, directory)
+    feed.on_event(
+        envelope(SessionRevoked(user_id="dana", session_id="phone", reason="deactivated"))
+    )
+    await feed.settled()
+    assert phone.closed == (4403, "your access changed")

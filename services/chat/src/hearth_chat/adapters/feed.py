@@ -22,7 +22,13 @@ import logging
 from collections import deque
 from collections.abc import Callable
 
-from hearth_chat.adapters.hub import ACCESS_CHANGED, CLOSE_ACCESS_REVOKED, Hub
+from hearth_chat.adapters.hub import (
+    ACCESS_CHANGED,
+    CLOSE_ACCESS_REVOKED,
+    CLOSE_TOKEN_EXPIRED,
+    SIGNED_OUT,
+    Hub,
+)
 from hearth_contracts import Envelope, EventData, topic_for
 from hearth_contracts.chat import MessageEdited, MessagePosted, TypingStarted
 from hearth_contracts.identity import (
@@ -50,6 +56,8 @@ FEED_EVENTS = DELIVERY_EVENTS + ACCESS_EVENTS
 # Events after which a person's earlier tokens are refused (leaving one circle is not:
 # the person may still chat with others).
 REVOKING = frozenset({UserDeactivated.TYPE, UserRoleChanged.TYPE, UserErasureRequested.TYPE})
+# Why identity ends sign-ins of an account that may no longer be used (see its `_revoke`).
+ACCOUNT_GONE = frozenset({"deactivated", "account_inactive"})
 # Sockets are closed after the directory is updated, or after this long if the store
 # does not answer: a slow store must not keep a person's sockets open.
 DIRECTORY_SECONDS = 5.0
@@ -79,7 +87,16 @@ def dispatch(hub: Hub, envelope: Envelope) -> None:
         hub.revoke(tenant, removed.member_id, code=CLOSE_ACCESS_REVOKED, reason=ACCESS_CHANGED)
     elif kind == SessionRevoked.TYPE:
         ended = SessionRevoked.model_validate(data)
-        hub.end_session(tenant, ended.user_id, ended.session_id)
+        # Ended because the account was deactivated: say so, the same whichever of the
+        # two events (deactivated, session revoked) reaches this replica first.
+        access_gone = ended.reason in ACCOUNT_GONE
+        hub.end_session(
+            tenant,
+            ended.user_id,
+            ended.session_id,
+            code=CLOSE_ACCESS_REVOKED if access_gone else CLOSE_TOKEN_EXPIRED,
+            reason=ACCESS_CHANGED if access_gone else SIGNED_OUT,
+        )
 
 
 async def apply_to_directory(directory: Directory, envelope: Envelope) -> None:

@@ -105,7 +105,15 @@ class Hub:
         self.revocations.record(tenant_id, user_id, at)
         return self.revoke(tenant_id, user_id, code=CLOSE_ACCESS_REVOKED, reason=ACCESS_CHANGED)
 
-    def end_session(self, tenant_id: str, user_id: str, session_id: str) -> int:
+    def end_session(
+        self,
+        tenant_id: str,
+        user_id: str,
+        session_id: str,
+        *,
+        code: int = CLOSE_TOKEN_EXPIRED,
+        reason: str = SIGNED_OUT,
+    ) -> int:
         """A sign-in ended (logout, or identity revoked it): close that session's
         connections; the person's other devices stay connected."""
         clients = [
@@ -114,7 +122,7 @@ class Hub:
             if client.session_id == session_id
         ]
         for client in clients:
-            client.close(CLOSE_TOKEN_EXPIRED, SIGNED_OUT)
+            client.close(code, reason)
         return len(clients)
 
     def close_all(
