@@ -3,6 +3,7 @@
 `stack` (session): the embedded broker and every installed service as real processes in a
 temporary data folder. Tests may kill and restart its processes; each test leaves it
 running (restart what you stop). `demo` (session): the demo council seeded through it.
+`http` (module): a client of the gateway.
 Tests that use either are end-to-end tests (marked `e2e` automatically).
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from hearth_devstack.seed import SeedResult
@@ -42,3 +44,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 @pytest.fixture(scope="session")
 def demo(stack: Stack) -> SeedResult:
     return stack.seed_demo()
+
+
+@pytest.fixture(scope="module")
+def http(stack: Stack) -> Iterator[httpx.Client]:
+    """A client of the gateway, as client apps reach Hearth."""
+    with httpx.Client(base_url=stack.gateway_url, timeout=30) as client:
+        yield client

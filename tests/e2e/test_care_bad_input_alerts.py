@@ -5,7 +5,6 @@ people who cannot be paged (the council and the checks: `support.care_input`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -25,7 +24,6 @@ from support.care_input import (
 from support.surface import error_of, fields_of
 
 from hearth_devstack.seed import SeedResult
-from hearth_devstack.stack import Stack
 
 CASES = [
     # ---- on-call rota ------------------------------------------------------------------
@@ -158,12 +156,6 @@ CASES = [
     Bad("oncall-now-not-a-time", "GET", "/v1/oncall/now?at=teatime", None, 422, "at", "rota",
         who="oncall"),
 ]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def http(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.gateway_url, timeout=30) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ pauses, check-ins and help requests (the council and the checks: `support.care_i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -25,7 +24,6 @@ from support.care_input import (
 from support.surface import error_of, fields_of
 
 from hearth_devstack.seed import SeedResult
-from hearth_devstack.stack import Stack
 
 CASES = [
     # ---- check-in schedules ------------------------------------------------------------
@@ -121,12 +119,6 @@ CASES = [
     Bad("request-too-large", "POST", f"{RES}/checkins", {"status": "ok", "note": "x" * 1_100_000},
         413, None, "checkins", who="resident"),
 ]  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def http(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.gateway_url, timeout=30) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

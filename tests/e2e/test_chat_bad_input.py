@@ -41,12 +41,6 @@ class Setting:
 
 
 @pytest.fixture(scope="module")
-def http(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.gateway_url, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
 def setting(http: httpx.Client, demo: SeedResult) -> Setting:
     council = new_council(http, demo, "chatinput")
     resident = council.add("resident")

@@ -30,12 +30,6 @@ from hearth_devstack.stack import Stack
 
 
 @pytest.fixture(scope="module")
-def http(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.gateway_url, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
 def pods(stack: Stack) -> Iterator[Pods]:
     with two_pods(stack) as started:
         yield started

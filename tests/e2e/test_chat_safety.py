@@ -45,12 +45,6 @@ DANGER = "I can't get up off the kitchen floor"  # baseline list: falls_medical,
 
 
 @pytest.fixture(scope="module")
-def http(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.gateway_url, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
 def pods(stack: Stack) -> Iterator[Pods]:
     with two_pods(stack) as started:
         yield started

@@ -15,13 +15,6 @@ from support.checkin_flow import DELIVER_WITHIN, staff_member, staff_target, web
 from support.councils import new_council
 
 from hearth_devstack.seed import SeedResult
-from hearth_devstack.stack import Stack
-
-
-@pytest.fixture(scope="module")
-def http(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.gateway_url, timeout=30) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

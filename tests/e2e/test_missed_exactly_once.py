@@ -31,13 +31,11 @@ import os
 import signal
 import time
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import httpx
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from support.councils import PASSWORD, Council, new_council
 from support.surface import TopicWatcher, sleep_until, wait_for
@@ -58,12 +56,6 @@ OUTBOX_LEASE = 10.0
 ALL_ALERTS_WITHIN = TIMER_LEASE + OUTBOX_LEASE + 45.0
 # After every alert is there: how long we keep watching for a double.
 QUIET_AFTER = TIMER_LEASE + OUTBOX_LEASE + 3.0
-
-
-@pytest.fixture
-def http(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.gateway_url, timeout=30) as client:
-        yield client
 
 
 def _metric(stack: Stack, replica: int, name: str, **labels: str) -> float:

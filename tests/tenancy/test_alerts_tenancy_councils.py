@@ -10,7 +10,6 @@ Every route of alerts in the gateway's OpenAPI document must have a row in ROUTE
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -28,13 +27,6 @@ from support.alerts_tenancy import (
 from support.surface import StreamReader, missing_rows, owned_operations, wait_for
 
 from hearth_devstack.seed import SeedResult
-from hearth_devstack.stack import Stack
-
-
-@pytest.fixture(scope="module")
-def http(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.gateway_url, timeout=30) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

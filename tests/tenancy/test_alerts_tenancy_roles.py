@@ -6,7 +6,6 @@ the councils and their people: `support.alerts_tenancy`.)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -27,13 +26,6 @@ from support.alerts_tenancy import (
 from support.surface import error_of
 
 from hearth_devstack.seed import SeedResult
-from hearth_devstack.stack import Stack
-
-
-@pytest.fixture(scope="module")
-def http(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.gateway_url, timeout=30) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

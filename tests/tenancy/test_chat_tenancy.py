@@ -20,7 +20,7 @@ WebSocket is in test_chat_tenancy_ws.py.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +31,6 @@ from support.councils import Council, Person, join_circle, new_council, platform
 from support.surface import error_of, missing_rows, owned_operations
 
 from hearth_devstack.seed import SeedResult
-from hearth_devstack.stack import Stack
 
 A_TARGET = 3_599  # council A's support target: never reached while the module runs
 A_PHRASE = "the lantern has gone out"  # a phrase of council A's own list
@@ -151,12 +150,6 @@ ROUTES = (
     Route("PUT", "/v1/support/settings", "admin", frozenset({"council_admin"}), None,
           lambda ids, _: {"target_seconds": 120}),
 )  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def http(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.gateway_url, timeout=30) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

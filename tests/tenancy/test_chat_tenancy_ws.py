@@ -10,7 +10,6 @@ and no other council's. (The HTTP routes are in test_chat_tenancy.py.)
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -34,12 +33,6 @@ class World:
     conversation: str  # council A: the resident and her daughter
     support: str  # council A: the resident's support conversation
     b_conversation: str  # council B: its resident and her son
-
-
-@pytest.fixture(scope="module")
-def http(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.gateway_url, timeout=30) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

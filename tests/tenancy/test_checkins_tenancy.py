@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,7 +28,6 @@ from support.councils import Council, Person, join_circle, new_council
 from support.surface import error_of, missing_rows, owned_operations, wait_for
 
 from hearth_devstack.seed import SeedResult
-from hearth_devstack.stack import Stack
 
 SCHEDULE = {"timezone": "Europe/London", "times": [{"at": "09:00"}], "grace_minutes": 30}
 # Every pause is a day long and starts two days after the previous one, so none overlap.
@@ -104,12 +103,6 @@ def _cases(allowed: bool) -> list[Any]:
         for caller, relation in RELATION.items()
         if (route.action in ALLOWED[relation]) is allowed
     ]
-
-
-@pytest.fixture(scope="module")
-def http(stack: Stack) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=stack.gateway_url, timeout=30) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")
