@@ -7,29 +7,28 @@ tokens joined from letter-by-letter spacing ("i want to h u r t m y s e l f"), w
 word boundaries are lost, and matches anywhere inside them.
 
 Scanning first builds the normal form without an index map (a few string operations in
-C) and asks the automaton whether any phrase occurs at all; only then (rarely) does it
-normalise again with the map back to the original text, check doubled letters and
-negation, and build the matches.
+C, `scan_form.ScanForm`) and asks the automaton whether any phrase occurs at all; only
+then does it check doubled letters and negation, and map each kept match back to the
+original text, working out only the parts of the map those hits need.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import ahocorasick
 
-from hearth_chat.domain.safeguarding.negation import holds_negation, is_negated
+from hearth_chat.domain.safeguarding.negation import holds_negation, is_negated, may_be_negated
 from hearth_chat.domain.safeguarding.normal_form import (
     Normalised,
     normalise,
     normalise_mapped,
-    quick_key,
     runs_agree,
 )
 from hearth_chat.domain.safeguarding.phrases import PhraseEntry, severity_rank
+from hearth_chat.domain.safeguarding.scan_form import ScanForm
 
 __all__ = ["PhraseMatch", "PhraseScanner"]
 
@@ -58,6 +57,8 @@ class _Compiled:
     compact: str  # the normal form without spaces (for letter-by-letter spacing)
     compact_runs: tuple[int, ...]
     negative: bool  # the phrase holds a negation itself
+    stretched: str  # the normal form with its runs written out ("fell over")
+    last: int  # how many tokens follow the first
 
 
 # Automaton values: (allow?, length of the key, the phrases compiled to that key).
@@ -122,6 +123,8 @@ class PhraseScanner:
                 compact,
                 compact_runs,
                 holds_negation(form.tokens),
+                "".join(char * run for char, run in zip(form.key, form.runs, strict=True)),
+                len(form.tokens) - 1,
             )
             slot = (form.key, compiled.runs)
             kept = chosen.get(slot)
@@ -151,16 +154,18 @@ class PhraseScanner:
         negated), most severe first, then in the order they occur."""
         if self._main is None:
             return []
-        padded, spaced, ambiguous = quick_key(text)
-        as_i = spaced or self._any_phrase(padded)
-        if not (as_i or ambiguous):
+        form = ScanForm(text)
+        as_i = form.spaced or self._any_phrase(form.key)
+        if not (as_i or form.ambiguous):
             return []  # the common case: one pass over the fast form, nothing found
-        readings = ["i"] if as_i else []
-        if ambiguous and (spaced or self._any_phrase(quick_key(text, one_as="l")[0])):
-            readings.append("l")
+        readings = [form] if as_i else []
+        if form.ambiguous:
+            other = ScanForm(text, one_as="l")
+            if form.spaced or self._any_phrase(other.key):
+                readings.append(other)
         found: dict[str, tuple[_Compiled, int, int]] = {}
-        for one_as in readings:
-            self._collect(normalise_mapped(text, one_as=one_as), found)
+        for reading in readings:
+            self._collect(reading, found)
         ordered = sorted(found.values(), key=lambda hit: (-hit[0].rank, hit[1], hit[2]))
         return [
             PhraseMatch(c.entry.phrase, c.entry.category, c.entry.severity, start, end)
@@ -173,49 +178,58 @@ class PhraseScanner:
                 return True
         return False
 
-    def _collect(self, form: Normalised, found: dict[str, tuple[_Compiled, int, int]]) -> None:
+    def _collect(self, form: ScanForm, found: dict[str, tuple[_Compiled, int, int]]) -> None:
         shields: list[tuple[int, int]] = []
         hits: list[tuple[int, int, bool, tuple[_Compiled, ...]]] = []
         # Padded index i is key index i - 1; a key of length n ending at e covers padded
         # [e - n + 1, e], so the phrase itself is key [e - n + 1, e - 1).
-        for end, (allow, length, compiled) in self._main.iter(f" {form.key} "):
+        for end, (allow, length, compiled) in self._main.iter(form.key):
             span = (end - length + 1, end - 1)
             if allow:
                 shields.append(span)
             else:
                 hits.append((*span, False, compiled))
         if self._compact is not None:
-            for token, spaced in enumerate(form.spaced):
-                if not spaced:
-                    continue
+            for token in form.spaced_tokens():
                 offset = form.token_starts[token]
                 for end, (_, length, compiled) in self._compact.iter(form.tokens[token]):
                     hits.append((offset + end - length + 1, offset + end + 1, True, compiled))
         for start, end, compact, candidates in hits:
-            if any(a <= start and end <= b for a, b in shields):
+            if shields and any(a <= start and end <= b for a, b in shields):
                 continue
             for candidate in candidates:
                 self._consider(form, start, end, compact, candidate, found)
 
     def _consider(
         self,
-        form: Normalised,
+        form: ScanForm,
         start: int,
         end: int,
         compact: bool,
         candidate: _Compiled,
         found: dict[str, tuple[_Compiled, int, int]],
     ) -> None:
-        runs = form.runs[start:end]
-        wanted = candidate.compact_runs if compact else candidate.runs
-        if len(runs) != len(wanted) or not runs_agree(runs, wanted):
-            return
-        token = bisect_right(form.token_starts, start) - 1
-        if not candidate.negative and is_negated(
-            form.tokens, form.breaks, token, critical=candidate.entry.severity == "critical"
+        token = form.token_at(start)[0]
+        # Typed exactly as the phrase (the usual case), its runs agree without a check.
+        exact = not compact and form.stretched(token, token + candidate.last) == candidate.stretched
+        if not exact:
+            runs = form.runs_between(start, end)
+            wanted = candidate.compact_runs if compact else candidate.runs
+            if len(runs) != len(wanted) or not runs_agree(runs, wanted):
+                return
+        if (
+            not candidate.negative
+            and may_be_negated(form.tokens, token)
+            and is_negated(
+                form.tokens, form.breaks, token, critical=candidate.entry.severity == "critical"
+            )
         ):
             return
         phrase = candidate.entry.phrase
         previous = found.get(phrase)
-        if previous is None or form.starts[start] < previous[1]:
-            found[phrase] = (candidate, form.starts[start], form.ends[end - 1])
+        if compact:
+            first, last = form.span(start, end)
+        else:  # whole tokens
+            first, last = form.token_span(token, token + candidate.last)
+        if previous is None or first < previous[1]:
+            found[phrase] = (candidate, first, last)

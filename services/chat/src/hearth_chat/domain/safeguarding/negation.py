@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from hearth_chat.domain.safeguarding.normal_form import normalise
 
-__all__ = ["holds_negation", "is_negated"]
+__all__ = ["holds_negation", "is_negated", "may_be_negated"]
 
 
 def _words(*words: str) -> frozenset[str]:
@@ -62,6 +62,14 @@ CLAUSE = 10
 
 def holds_negation(tokens: list[str]) -> bool:
     return any(token in NEGATIVE for token in tokens)
+
+
+def may_be_negated(tokens: list[str], index: int) -> bool:
+    """Whether a cue is among the tokens `is_negated` could look at, clauses aside: when
+    not, it is not negated, and the clause breaks need not be worked out."""
+    if index and tokens[index - 1] in NEAR_CUES:
+        return True
+    return not CUES.isdisjoint(tokens[max(0, index - WINDOW) : index])
 
 
 def is_negated(tokens: list[str], breaks: list[bool], index: int, *, critical: bool) -> bool:

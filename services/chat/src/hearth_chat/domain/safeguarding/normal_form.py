@@ -29,7 +29,8 @@ tokenised the same way) and only match phrases written in them.
 
 Cost: the fast form (`normalise`, `quick_key`) is a handful of C-level string operations
 (`str.translate` with a cached per-code-point table, `split`, `join`, `replace`); the
-slower mapped form runs only for messages in which the automaton found something.
+mapped form is built for phrases, while the scanner works out only the parts of it that a
+hit needs (`scan_form.ScanForm`).
 """
 
 from __future__ import annotations
