@@ -13,6 +13,8 @@ from hearth_devstack.paths import repo_root
 
 TEMPLATE = Path("deploy") / "prometheus" / "local.yml.template"
 RULES_DIR = Path("deploy") / "prometheus" / "rules"
+# In the stack's Prometheus folder: the file_sd targets the stack keeps up to date.
+TARGETS_FILE = "targets.json"
 
 INSTALL_HINT = (
     "Prometheus is not installed, so no local Prometheus runs (each service still serves "
@@ -40,6 +42,7 @@ def write_targets(path: Path, targets: Iterable[ScrapeTarget]) -> None:
         {"targets": [t.address], "labels": {"service": t.service, "replica": str(t.replica)}}
         for t in targets
     ]
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(groups, indent=2), encoding="utf-8")
     tmp.replace(path)
@@ -75,3 +78,16 @@ def command_line(binary: Path, config: Path, storage: Path, address: str) -> lis
         "--web.enable-lifecycle",
         "--log.level=warn",
     ]
+
+
+def prepare(folder: Path, binary: Path, address: str) -> list[str]:
+    """Make a stack's Prometheus folder (data, config reading `TARGETS_FILE` there) and
+    return the command line that runs it."""
+    storage = folder / "data"
+    storage.mkdir(parents=True, exist_ok=True)
+    config = folder / "prometheus.yml"
+    config.write_text(
+        render_config(targets_file=folder / TARGETS_FILE, prometheus_address=address),
+        encoding="utf-8",
+    )
+    return command_line(binary, config, storage, address)

@@ -364,17 +364,10 @@ class Stack:
         )
 
     def _start_prometheus(self, binary: Path) -> None:
-        folder = self.data_dir / "prometheus"
-        (folder / "data").mkdir(parents=True, exist_ok=True)
-        targets = folder / "targets.json"
         address = f"127.0.0.1:{self._prometheus_port}"
         self._members[PROMETHEUS] = []  # so _write_targets knows Prometheus is on
         self._write_targets()
-        config = folder / "prometheus.yml"
-        config.write_text(
-            prom.render_config(targets_file=targets, prometheus_address=address), encoding="utf-8"
-        )
-        argv = prom.command_line(binary, config, folder / "data", address)
+        argv = prom.prepare(self.data_dir / "prometheus", binary, address)
         process = ManagedProcess(PROMETHEUS, argv, dict(os.environ), self._log_path(PROMETHEUS, 0))
         member = Member(PROMETHEUS, 0, self._prometheus_port, process, ready_path="/-/ready")
         self._members[PROMETHEUS] = [member]
@@ -390,7 +383,7 @@ class Stack:
             for m in self._members.get(spec.name, [])
             if m.wanted
         ]
-        prom.write_targets(self.data_dir / "prometheus" / "targets.json", targets)
+        prom.write_targets(self.data_dir / "prometheus" / prom.TARGETS_FILE, targets)
 
     def _launch(self, member: Member) -> None:
         self._supervisor.launch(member)

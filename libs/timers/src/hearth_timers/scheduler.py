@@ -22,7 +22,6 @@ Any number of schedulers, in any number of processes, can run over the same coll
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import logging
 import time
@@ -33,6 +32,7 @@ from collections.abc import Awaitable, Callable
 from prometheus_client import CollectorRegistry
 
 from hearth_kit.store.port import Collection, ConcurrencyConflict, Document
+from hearth_kit.tasks import finish_or_cancel
 from hearth_timers.clock import Clock, SystemClock
 from hearth_timers.metrics import TimerMetrics, timer_metrics
 
@@ -134,11 +134,7 @@ class DeadlineScheduler:
         self._stopping = True
         self._wake.set()
         try:
-            await asyncio.wait_for(asyncio.shield(task), grace_seconds or self._lease)
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await finish_or_cancel(task, grace_seconds or self._lease)
         finally:
             self._task = None
 

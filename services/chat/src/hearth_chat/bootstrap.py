@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry
 
-from hearth_chat.adapters.feed import replica_feed
+from hearth_chat.adapters.feed import ReplicaFeed
 from hearth_chat.adapters.hub import Hub
 from hearth_chat.adapters.metrics import ChatMetrics
 from hearth_chat.adapters.repositories import open_repositories
@@ -125,7 +125,7 @@ def create_app(
             deps.publish_typing = _typing_publisher(rt.broker, settings)
             people_events(deps).register(await rt.consumer())
             rt.add_background(
-                replica_feed(
+                ReplicaFeed(
                     settings.kafka_bootstrap_servers,
                     hub,
                     repos.directory,

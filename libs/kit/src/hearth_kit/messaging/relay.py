@@ -29,6 +29,7 @@ from hearth_kit.messaging.metrics import relay_metrics
 from hearth_kit.messaging.outbox import enqueue_envelope
 from hearth_kit.settings import ServiceSettings
 from hearth_kit.store.port import Collection, Document
+from hearth_kit.tasks import finish_or_cancel
 
 # Named for the outbox, whose events the relay publishes.
 logger = logging.getLogger("hearth.outbox")
@@ -142,11 +143,7 @@ class OutboxRelay:
         self._stop.set()
         self._wake.set()
         try:
-            await asyncio.wait_for(asyncio.shield(task), grace_seconds or self._lease)
-        except TimeoutError:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await finish_or_cancel(task, grace_seconds or self._lease)
         finally:
             self._task = None
             self._loop = None

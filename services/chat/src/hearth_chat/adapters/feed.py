@@ -175,7 +175,8 @@ class AccessFeed:
 class ReplicaFeed:
     """This replica's feed (a `Background` of the service runtime): one tail of the
     delivery topics, read only while someone is connected here, and one of the access
-    topics, always read."""
+    topics, always read. `session_ended(session_id)` is told of every ended sign-in as it
+    arrives."""
 
     def __init__(
         self,
@@ -219,24 +220,3 @@ class ReplicaFeed:
         await self.delivery_tail.stop()
         await self.access_tail.stop()
         await self.access.stop()
-
-
-def replica_feed(
-    bootstrap_servers: str,
-    hub: Hub,
-    directory: Directory,
-    *,
-    fetch_max_wait_ms: int = 20,
-    metadata_max_age_ms: int = 3000,
-    session_ended: Callable[[str], None] | None = None,
-) -> ReplicaFeed:
-    """This replica's feed: tails of the feed topics handing each event to the hub.
-    `session_ended(session_id)` is told of every ended sign-in as it arrives."""
-    return ReplicaFeed(
-        bootstrap_servers,
-        hub,
-        directory,
-        fetch_max_wait_ms=fetch_max_wait_ms,
-        metadata_max_age_ms=metadata_max_age_ms,
-        session_ended=session_ended,
-    )
